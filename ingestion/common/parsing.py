@@ -1,0 +1,127 @@
+"""SQL expressions that parse received text into canonical types, in DuckDB.
+
+Validation runs in SQL (not row by row in Python) so that it stays fast and memory-bounded on large files.
+Each builder takes a SQL expression holding the received text and returns an expression of the target type
+that is NULL when the text does not parse; `validation_sql` uses them to name what is wrong and where.
+"""
+
+from ingestion.common.schema import Column, Entity
+
+# Received text that counts as empty.
+def blank(expr: str) -> str:
+    return f"({expr} IS NULL OR trim({expr}) = '')"
+
+
+def _money_text(expr: str) -> str:
+    # "$1,234.50" -> "1234.50"; "(12.00)" and "12.00-" are negatives in accounting exports.
+    s = f"trim({expr})"
+    stripped = f"regexp_replace({s}, '[$,()\\s]', '', 'g')"
+    negative = f"(({s} LIKE '(%)') OR ({s} LIKE '%-' AND {s} NOT LIKE '-%'))"
+    unsigned = f"regexp_replace({stripped}, '-$', '')"
+    return f"(CASE WHEN {negative} THEN '-' || regexp_replace({unsigned}, '^-', '') ELSE {unsigned} END)"
+
+
+def parse_decimal(expr: str, precision: int, scale: int) -> str:
+    text = _money_text(expr)
+    wide = f"TRY_CAST({text} AS DECIMAL(38,10))"
+    exact = f"TRY_CAST({text} AS DECIMAL({precision},{scale}))"
+    # Refuse values that would be rounded (more decimals than the type keeps) or overflow: never change money silently.
+    return f"(CASE WHEN {wide} IS NOT NULL AND CAST({exact} AS DECIMAL(38,10)) = {wide} THEN {exact} END)"
+
+
+def parse_date(expr: str) -> str:
+    s = f"trim({expr})"
+    return (
+        f"CAST(COALESCE(TRY_STRPTIME({s}, '%Y-%m-%d'), TRY_STRPTIME({s}, '%m/%d/%Y'),"
+        f" TRY_STRPTIME({s}, '%Y-%m-%dT%H:%M:%S'), TRY_STRPTIME({s}, '%Y-%m-%d %H:%M:%S')) AS DATE)"
+    )
+
+
+def parse_integer(expr: str) -> str:
+    return f"TRY_CAST(replace(trim({expr}), ',', '') AS BIGINT)"
+
+
+def parse_boolean(expr: str) -> str:
+    s = f"lower(trim({expr}))"
+    return (
+        f"(CASE WHEN {s} IN ('true', 't', '1', 'yes', 'y') THEN TRUE"
+        f" WHEN {s} IN ('false', 'f', '0', 'no', 'n') THEN FALSE END)"
+    )
+
+
+def parse_string(expr: str) -> str:
+    # Strings land as received (staging normalises); only all-blank becomes NULL.
+    return f"(CASE WHEN {blank(expr)} THEN NULL ELSE {expr} END)"
+
+
+def parse_expr(col: Column, expr: str) -> str:
+    if col.type == "money":
+        return parse_decimal(expr, 18, 2)
+    if col.type == "price":
+        return parse_decimal(expr, 18, 4)
+    if col.type == "date":
+        return parse_date(expr)
+    if col.type == "integer":
+        return parse_integer(expr)
+    if col.type == "boolean":
+        return parse_boolean(expr)
+    return parse_string(expr)
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _shown(expr: str) -> str:
+    # The received value, shortened, for the quarantine reason.
+    return f"'''' || left({expr}, 40) || ''''"
+
+
+def problems(col: Column, expr: str) -> list[tuple[str, str]]:
+    """(condition, message expression) pairs: each condition true means the value is wrong."""
+    parsed = parse_expr(col, expr)
+    out: list[tuple[str, str]] = []
+    if col.required:
+        out.append((blank(expr), _quote_literal(f"{col.name}: required value is empty")))
+    if col.type != "string":
+        out.append(
+            (
+                f"(NOT {blank(expr)} AND {parsed} IS NULL)",
+                f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(' is not a valid ' + col.type)}",
+            )
+        )
+    if col.allowed:
+        allowed = ", ".join(_quote_literal(v) for v in col.allowed)
+        out.append(
+            (
+                f"(NOT {blank(expr)} AND trim({expr}) NOT IN ({allowed}))",
+                f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(' is not one of ' + ', '.join(col.allowed))}",
+            )
+        )
+    if col.min is not None:
+        out.append((f"({parsed} < {col.min})", f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(f' is below {col.min}')}"))
+    if col.max is not None:
+        out.append((f"({parsed} > {col.max})", f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(f' is above {col.max}')}"))
+    return out
+
+
+def validation_sql(e: Entity, source_relation: str, present: set[str]) -> str:
+    """SELECT over the text relation adding `_reason` and `_columns` (both NULL when the row is valid).
+
+    `present` is the set of canonical columns found in the file; absent ones are NULL text.
+    """
+    reasons, columns = [], []
+    for col in e.columns:
+        expr = col.name if col.name in present else "CAST(NULL AS VARCHAR)"
+        for cond, msg in problems(col, expr):
+            reasons.append(f"CASE WHEN {cond} THEN {msg} END")
+            columns.append(f"CASE WHEN {cond} THEN {_quote_literal(col.name)} END")
+    reason = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "NULL"
+    cols = f"NULLIF(array_to_string(list_filter([{', '.join(columns)}], lambda x: x IS NOT NULL), ','), '')" if columns else "NULL"
+    selected = [f"{c.name if c.name in present else 'CAST(NULL AS VARCHAR)'} AS {c.name}" for c in e.columns]
+    return f"SELECT {', '.join(selected)}, _row_number, {reason} AS _reason, {cols} AS _columns FROM {source_relation}"
+
+
+def typed_select(e: Entity, source_relation: str) -> str:
+    """SELECT that casts a validated text relation into the canonical types (same column order as raw DDL)."""
+    return "SELECT " + ", ".join(f"{parse_expr(c, c.name)} AS {c.name}" for c in e.columns) + f" FROM {source_relation}"

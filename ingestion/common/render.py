@@ -1,0 +1,116 @@
+"""Files generated from the canonical schema: the data dictionary and the dbt sources.
+
+`python -m ingestion docs` (or `procure docs`) rewrites both; tests fail while a committed copy is stale.
+"""
+
+from pathlib import Path
+
+import yaml
+
+from ingestion.common.schema import LINEAGE_COLUMNS, load_schema
+from warehouse.settings import REPO_ROOT
+
+DATA_DICTIONARY = REPO_ROOT / "docs" / "data_dictionary.md"
+DBT_SOURCES = REPO_ROOT / "dbt_project" / "models" / "staging" / "_raw__sources.yml"
+
+_HEADER = "<!-- Generated from ingestion/common/canonical_schema.yml by `procure docs`. Do not edit by hand. -->"
+
+
+def render_data_dictionary() -> str:
+    schema = load_schema()
+    out = [
+        _HEADER,
+        "# Data dictionary: the canonical raw model",
+        "",
+        "Every source adapter (synthetic generator, files, OCDS, Socrata, cooperative sales reports) maps its",
+        "input onto these entities. Ingestion validates each row against this schema: a row with an empty",
+        "required field, a value that does not parse as its type, a value outside `allowed` or outside its range",
+        "goes to `quarantine.<entity>` with the reason and the column(s); every other row lands in `raw.<entity>`.",
+        "",
+        "Types: `string` VARCHAR; `integer` BIGINT; `money` DECIMAL(18,2); `price` DECIMAL(18,4); `date` DATE",
+        "(ISO `yyyy-mm-dd` in canonical files); `boolean` (`true/false`, `1/0`, `yes/no`, `y/n`).",
+        "**Sensitive** columns (tax ids, bank details, personal contact data) stay in the working warehouse; the",
+        "published snapshot drops them or carries a keyed hash where a join needs one.",
+        "",
+        "## Lineage columns (on every raw and quarantine row)",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{n}` | {t} | {d} |" for n, t, d in LINEAGE_COLUMNS]
+    out += [
+        "",
+        "Quarantine rows keep every column as received text, plus `_reason` (why, naming the column) and",
+        "`_columns` (the failing column names, comma-separated).",
+        "",
+        "## Entities",
+        "",
+        "| entity | kind | primary key | amount column | description |",
+        "|---|---|---|---|---|",
+    ]
+    for e in schema.values():
+        out.append(
+            f"| [`{e.name}`](#{e.name}) | {e.kind} | {', '.join(e.primary_key)} | {e.amount_column or ''} | {e.description} |"
+        )
+    for e in schema.values():
+        out += ["", f"### {e.name}", "", e.description, ""]
+        out.append(f"Primary key: `{', '.join(e.primary_key)}`." + (f" Reconciled amount: `{e.amount_column}`." if e.amount_column else ""))
+        out += ["", "| column | type | required | rules | description |", "|---|---|---|---|---|"]
+        for c in e.columns:
+            rules = []
+            if c.name in e.primary_key:
+                rules.append("key")
+            if c.allowed:
+                rules.append("one of " + ", ".join(f"`{v}`" for v in c.allowed))
+            if c.min is not None:
+                rules.append(f">= {c.min}")
+            if c.max is not None:
+                rules.append(f"<= {c.max}")
+            if c.references:
+                rules.append(f"refers to `{c.references}`")
+            if c.sensitive:
+                rules.append("**sensitive**")
+            out.append(
+                f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {'; '.join(rules)} | {c.description} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def render_dbt_sources() -> str:
+    schema = load_schema()
+    tables = []
+    for e in schema.values():
+        cols = [{"name": c.name, "description": c.description, "data_type": c.duckdb_type.lower()} for c in e.columns]
+        cols += [{"name": n, "description": d, "data_type": t.lower()} for n, t, d in LINEAGE_COLUMNS]
+        tables.append({"name": e.name, "description": e.description, "columns": cols})
+    doc = {
+        "version": 2,
+        "sources": [
+            {
+                "name": "raw",
+                "schema": "raw",
+                "description": "Canonical raw entities loaded by ingestion/ (validated, with lineage).",
+                "tables": tables,
+            }
+        ],
+    }
+    body = yaml.safe_dump(doc, sort_keys=False, width=120, allow_unicode=True)
+    return "# Generated from ingestion/common/canonical_schema.yml by `procure docs`. Do not edit by hand.\n" + body
+
+
+def generated_files() -> dict[Path, str]:
+    return {DATA_DICTIONARY: render_data_dictionary(), DBT_SOURCES: render_dbt_sources()}
+
+
+def write_generated() -> list[Path]:
+    written = []
+    for path, content in generated_files().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            path.write_text(content, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def stale_files() -> list[Path]:
+    return [p for p, content in generated_files().items() if not p.exists() or p.read_text(encoding="utf-8") != content]

@@ -1,0 +1,1 @@
+"""Dagster code location: thin wrappers around ingestion/, dbt_project/ and warehouse/."""

@@ -1,0 +1,70 @@
+"""Publication: copy the published marts into a new snapshot file and switch to it atomically."""
+
+import subprocess
+
+import dagster as dg
+
+from orchestration.project import dbt_project
+from warehouse.connection import connect
+from warehouse.publish import publish
+from warehouse.settings import REPO_ROOT, get_settings
+
+PUBLISHED_SCHEMAS = ("marts", "kpi")
+
+
+def published_tables() -> list[tuple[str, str]]:
+    """Every model dbt builds in the published schemas (the snapshot's tables)."""
+    import json
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    tables = {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] in PUBLISHED_SCHEMAS
+    }
+    return sorted(tables)
+
+
+def code_version() -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _loads_summary() -> list[dict]:
+    with connect(get_settings().warehouse, read_only=True) as con:
+        rows = con.execute(
+            "SELECT load_id, entity, file, status, rows_loaded, rows_quarantined FROM raw._loads ORDER BY started_at"
+        ).fetchall()
+    return [dict(zip(["load_id", "entity", "file", "status", "rows_loaded", "rows_quarantined"], r)) for r in rows]
+
+
+@dg.asset(
+    key=["published", "snapshot"],
+    deps=[dg.AssetKey(["marts", "fct_payments"]), dg.AssetKey(["kpi", "kpi_values"]), dg.AssetKey(["kpi", "kpi_definitions"])],
+    group_name="published",
+    pool="duckdb_writer",
+    kinds={"duckdb"},
+    description="Read-only snapshot of marts and KPIs, switched atomically; readers open published/current.duckdb.",
+)
+def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    tables = published_tables()
+    manifest = {
+        "run_id": context.run_id,
+        "code_version": code_version(),
+        "tables": [f"{s}.{t}" for s, t in tables],
+        "loads": _loads_summary(),
+    }
+    info = publish(tables, manifest)
+    context.log.info(f"published snapshot {info.snapshot_id} at {info.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot_id": info.snapshot_id,
+            "path": dg.MetadataValue.path(str(info.path)),
+            "current": dg.MetadataValue.path(str(get_settings().current_snapshot)),
+            "tables": len(tables),
+        }
+    )

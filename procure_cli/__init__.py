@@ -1,0 +1,1 @@
+"""The `procure` command line."""

@@ -1,0 +1,184 @@
+"""procure: generate, ingest, run, inspect the state-procurement warehouse."""
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="State-procurement analytics warehouse: synthetic data, ingestion, dbt marts, Soda gate, snapshots.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+@app.command()
+def generate(
+    scale: float = typer.Option(None, help="Size: 1.0 is about one million payment lines; the default is small (about 20k)."),
+    seed: int = typer.Option(42, help="Random seed; the same seed, scale and states give byte-identical files."),
+    states: str = typer.Option(None, help="Comma-separated state codes, e.g. NV,TX,NY,MI (fiscal years start Jul, Sep, Apr, Oct)."),
+    out: Optional[Path] = typer.Option(None, help="Data root: files go to OUT/landing/synthetic, ground truth to OUT/truth/synthetic. Default: $PROCURE_HOME."),
+) -> None:
+    """Generate a deterministic multi-state synthetic data set into the landing area (with ground truth beside it)."""
+    from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, generate as run_generate
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    landing = (out / "landing" if out else settings.landing) / "synthetic"
+    truth = (out / "truth" if out else settings.truth) / "synthetic"
+    codes = [s.strip().upper() for s in states.split(",") if s.strip()] if states else list(DEFAULT_STATES)
+    scale = DEFAULT_SCALE if scale is None else scale
+    if scale <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--scale")
+    with _progress() as progress:
+        task = progress.add_task("generating", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            progress.update(task, description=f"generating {name}", completed=done, total=total)
+
+        try:
+            result = run_generate(landing, truth, scale=scale, seed=seed, states=codes, progress=step)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2)
+    total = sum(result.rows.values())
+    console.print(f"generated {total:,} rows in {len(result.files)} files into {landing} (ground truth in {truth})")
+
+
+@app.command()
+def ingest(
+    landing: Optional[Path] = typer.Option(None, help="Landing folder to load (default $PROCURE_LANDING)."),
+) -> None:
+    """Load new landing files into raw.* without Dagster (the ledger skips files already loaded)."""
+    from ingestion.common.loader import ingest as run_ingest
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = run_ingest(landing or settings.landing, settings.warehouse,
+                            progress=lambda name, done, total: progress.update(task, description=f"ingesting {name}", completed=done, total=total))
+    _print_ingest(report)
+    if any(load.status == "rejected" for load in report.loads):
+        raise typer.Exit(1)
+
+
+def _print_ingest(report) -> None:
+    table = Table(title="ingestion")
+    for col in ("entity", "files", "skipped (already loaded)", "rows loaded", "rows quarantined"):
+        table.add_column(col, justify="right" if col != "entity" else "left")
+    for entity, t in sorted(report.by_entity().items()):
+        table.add_row(entity, str(t["files"]), str(t["skipped"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}")
+    console.print(table)
+    for load in report.loads:
+        if load.status == "rejected":
+            err.print(f"[red]rejected[/red] {load.message}")
+        for sample in load.samples[:3]:
+            console.print(f"  quarantined {sample}")
+    for problem in report.unrecognised:
+        err.print(f"[yellow]not loaded:[/yellow] {problem}")
+
+
+@app.command()
+def run() -> None:
+    """Ingest, build every dbt model and test, run the Soda gate and publish: one Dagster run on the persistent instance."""
+    from procure_cli.runner import RunRefused, run_pipeline
+
+    with console.status("starting") as status:
+        try:
+            summary = run_pipeline(progress=lambda msg: status.update(msg))
+        except RunRefused as exc:
+            err.print(f"[red]refused:[/red] {exc}")
+            raise typer.Exit(3)
+        except RuntimeError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1)
+    _print_summary(summary)
+    if summary.status == "gate_failed":
+        raise typer.Exit(2)
+    if summary.status != "success":
+        raise typer.Exit(1)
+
+
+def _print_summary(summary) -> None:
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    table = Table(title=f"run {summary.run_id}: {summary.status}")
+    for col in ("entity", "files", "rows loaded", "rows quarantined"):
+        table.add_column(col, justify="right" if col != "entity" else "left")
+    for entity, t in sorted(summary.entities.items()):
+        table.add_row(entity, str(t["files_loaded"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}")
+    console.print(table)
+    if summary.status == "success":
+        console.print(f"gate: passed ({summary.checks_passed} checks)")
+        console.print(f"KPIs computed: {len(summary.kpis_computed)} ({', '.join(summary.kpis_computed)}); {summary.kpi_rows:,} rows in kpi_values")
+        console.print(f"snapshot {summary.snapshot_id} published; open it read-only at {settings.current_snapshot}")
+    for failure in summary.gate_failures:
+        err.print(f"[red]gate failed[/red] on {failure.asset}, check {failure.check}:\n{failure.summary}")
+    if summary.gate_failures:
+        err.print("nothing new was published; the previous snapshot stays current")
+    for error in summary.errors:
+        err.print(f"[red]error:[/red] {error}")
+    console.print("dashboard: make dashboard  ->  http://127.0.0.1:8501")
+    console.print("Dagster UI: make dev  ->  http://127.0.0.1:3000 (this run is listed under Runs)")
+
+
+@app.command()
+def status() -> None:
+    """The last run, the current snapshot and the gate result."""
+    from orchestration.environment import export_environment
+    from procure_cli.runner import read_last_run
+    from warehouse.publish import current_snapshot
+    from warehouse.settings import get_settings
+
+    export_environment()
+    settings = get_settings()
+    last = read_last_run()
+    if last is None:
+        console.print("no run yet: `make run` (or `procure generate && procure run`)")
+    else:
+        console.print(f"last run: {last['run_id']} {last['status']} (started {last['started_at']}, finished {last['finished_at']})")
+        if last["status"] == "success":
+            console.print(f"gate: passed ({last['checks_passed']} checks)")
+        for f in last["gate_failures"]:
+            console.print(f"gate: FAILED on {f['asset']}, check {f['check']}: {f['summary']}")
+        for e in last["errors"]:
+            console.print(f"error: {e}")
+    snap = current_snapshot()
+    if snap is None:
+        console.print("current snapshot: none published yet")
+    else:
+        console.print(f"current snapshot: {snap.snapshot_id} created {snap.created_at:%Y-%m-%d %H:%M:%S} UTC at {settings.current_snapshot}")
+        if last and last["status"] != "success":
+            console.print("the last run did not publish: the snapshot above is from an earlier, good run")
+
+
+@app.command()
+def docs(check: bool = typer.Option(False, "--check", help="Only report stale generated files (exit 1 if any).")) -> None:
+    """Regenerate docs/data_dictionary.md and the dbt raw sources from the canonical schema."""
+    from ingestion.common.render import stale_files, write_generated
+
+    if check:
+        stale = stale_files()
+        for p in stale:
+            err.print(f"stale: {p} (run `procure docs`)")
+        raise typer.Exit(1 if stale else 0)
+    for p in write_generated():
+        console.print(f"wrote {p}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,238 @@
+"""`procure run`: materialise everything through Dagster on the persistent instance, then summarise."""
+
+import fcntl
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from orchestration.environment import DBT_PROJECT_DIR, dbt_executable, export_environment
+from warehouse.settings import get_settings
+
+JOB_NAME = "procure_job"
+
+
+class RunRefused(RuntimeError):
+    """Another run holds the warehouse."""
+
+
+@dataclass
+class GateFailure:
+    asset: str
+    check: str
+    summary: str
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: str
+    finished_at: str = ""
+    status: str = "running"  # success | gate_failed | failed
+    errors: list[str] = field(default_factory=list)
+    gate_failures: list[GateFailure] = field(default_factory=list)
+    checks_passed: int = 0
+    entities: dict[str, dict[str, int]] = field(default_factory=dict)
+    kpi_rows: int = 0
+    kpis_computed: list[str] = field(default_factory=list)
+    snapshot_id: str | None = None
+    snapshot_path: str | None = None
+
+
+def last_run_file() -> Path:
+    return get_settings().home / "status" / "last_run.json"
+
+
+def write_last_run(summary: RunSummary) -> None:
+    path = last_run_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(summary), indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def read_last_run() -> dict | None:
+    path = last_run_file()
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+@contextmanager
+def warehouse_lock() -> Iterator[None]:
+    """One `procure run` per warehouse: a second one refuses at once with who holds it."""
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.home / ".procure-run.lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "unknown process"
+        fh.close()
+        raise RunRefused(
+            f"another `procure run` is using {settings.warehouse} ({holder}); wait for it to finish and run again"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
+    fh.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def dbt_parse() -> None:
+    """Write dbt's manifest.json (the Dagster dbt assets are built from it at import time)."""
+    proc = subprocess.run(
+        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError("dbt parse failed:\n" + (proc.stdout + proc.stderr).strip())
+
+
+def _collect_outputs(summary: RunSummary) -> None:
+    """Rows per entity from the load ledger, KPIs from the published snapshot (or the warehouse)."""
+    import duckdb
+
+    from warehouse.publish import current_snapshot
+
+    settings = get_settings()
+    if settings.warehouse.exists():
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT entity, count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),"
+                " coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) FROM raw._loads GROUP BY entity ORDER BY entity"
+            ).fetchall()
+            summary.entities = {
+                r[0]: {"files_loaded": r[1], "files_rejected": r[2], "rows_loaded": int(r[3]), "rows_quarantined": int(r[4])}
+                for r in rows
+            }
+        except duckdb.Error:
+            pass
+        finally:
+            con.close()
+    snap = current_snapshot()
+    if summary.status == "success" and snap is not None:
+        summary.snapshot_id = snap.snapshot_id
+        summary.snapshot_path = str(settings.current_snapshot)
+        con = duckdb.connect(str(settings.current_snapshot), read_only=True)
+        try:
+            summary.kpi_rows = con.execute("SELECT count(*) FROM kpi_values").fetchone()[0]
+            summary.kpis_computed = [
+                r[0] for r in con.execute("SELECT DISTINCT kpi_id FROM kpi_values WHERE status <> 'no_data' ORDER BY 1").fetchall()
+            ]
+        finally:
+            con.close()
+
+
+def run_pipeline(progress: Callable[[str], None] | None = None) -> RunSummary:
+    """Run the whole job once. Never raises for pipeline failures: the summary says what failed."""
+    export_environment()
+    say = progress or (lambda _msg: None)
+    summary = RunSummary(run_id=str(uuid.uuid4()), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    with warehouse_lock():
+        say("parsing the dbt project")
+        dbt_parse()
+        say("loading the Dagster definitions")
+        import dagster as dg
+
+        from orchestration.definitions import defs
+
+        job = defs.resolve_job_def(JOB_NAME)
+        instance = dg.DagsterInstance.get()
+        outcome: dict = {}
+
+        def _execute() -> None:
+            try:
+                outcome["result"] = job.execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    run_id=summary.run_id,
+                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                )
+            except Exception as exc:  # a crash in Dagster itself, not in a step
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=_execute, name="procure-run")
+        worker.start()
+        _watch(instance, summary.run_id, worker, say)
+        worker.join()
+        if "error" in outcome:
+            summary.status = "failed"
+            summary.errors.append(f"{type(outcome['error']).__name__}: {outcome['error']}")
+        else:
+            _interpret(outcome["result"], summary)
+    summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _collect_outputs(summary)
+    write_last_run(summary)
+    return summary
+
+
+def _watch(instance, run_id: str, worker: threading.Thread, say: Callable[[str], None]) -> None:
+    from dagster import DagsterEventType
+
+    seen_steps: set[str] = set()
+    materialised = 0
+    while worker.is_alive():
+        time.sleep(0.5)
+        try:
+            records = instance.all_logs(run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION})
+        except Exception:
+            continue
+        for record in records:
+            event = record.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_START and event.step_key not in seen_steps:
+                seen_steps.add(event.step_key)
+                say(f"step {len(seen_steps)}: {event.step_key}")
+        count = sum(1 for r in records if r.dagster_event and r.dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION)
+        if count != materialised:
+            materialised = count
+            say(f"{materialised} assets materialised")
+
+
+def _interpret(result, summary: RunSummary) -> None:
+    from dagster import AssetCheckSeverity, DagsterEventType
+
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            summary.checks_passed += 1
+            continue
+        if evaluation.severity != AssetCheckSeverity.ERROR:
+            continue
+        asset = ".".join(evaluation.asset_key.path)
+        text = evaluation.description or ""
+        summary.gate_failures.append(GateFailure(asset=asset, check=evaluation.check_name, summary=text))
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            data = event.step_failure_data
+            message = data.error.message.strip() if data and data.error else "unknown error"
+            summary.errors.append(f"step {event.step_key} failed: {message}")
+    if summary.gate_failures:
+        summary.status = "gate_failed"
+    elif summary.errors or not result.success:
+        summary.status = "failed"
+        if not summary.errors:
+            summary.errors.append("the run did not succeed; see the Dagster UI for the run's logs")
+    else:
+        published = [
+            e for e in result.all_events
+            if e.event_type == DagsterEventType.ASSET_MATERIALIZATION and e.asset_key and e.asset_key.path == ["published", "snapshot"]
+        ]
+        summary.status = "success" if published else "failed"
+        if not published:
+            summary.errors.append("no snapshot was published (the publish step did not run)")

@@ -1,0 +1,1 @@
+"""The warehouse: DuckDB connections, the publication gate and snapshots."""
