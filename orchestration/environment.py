@@ -11,12 +11,12 @@ DAGSTER_YAML_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
 
 def export_environment() -> None:
-    """Export every path setting and turn telemetry off; idempotent, never overrides what the user set."""
+    """Export the resolved settings (which already honour the user's variables) and turn telemetry off."""
     s = get_settings()
-    os.environ.setdefault("PROCURE_WAREHOUSE", str(s.warehouse))
-    os.environ.setdefault("PROCURE_DUCKDB_MEMORY", s.duckdb_memory)
-    os.environ.setdefault("PROCURE_DUCKDB_THREADS", str(s.duckdb_threads))
-    os.environ.setdefault("DAGSTER_HOME", str(s.dagster_home))
+    os.environ["PROCURE_WAREHOUSE"] = str(s.warehouse)
+    os.environ["PROCURE_DUCKDB_MEMORY"] = s.duckdb_memory
+    os.environ["PROCURE_DUCKDB_THREADS"] = str(s.duckdb_threads)
+    os.environ["DAGSTER_HOME"] = str(s.dagster_home)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

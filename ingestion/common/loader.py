@@ -7,6 +7,7 @@ quarantine.<entity> (as received, with the reason); record the load in raw._load
 commit in one transaction, so a crash leaves either the whole file loaded or nothing of it.
 """
 
+import csv
 import hashlib
 import re
 import tempfile
@@ -140,12 +141,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _csv_header(path: Path) -> list[str]:
+    # Read the header ourselves: polars silently renames a repeated column (x, x_duplicated_0).
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
 def _to_text_parquet(path: Path, out: Path) -> list[str]:
     """Stream the CSV into a Parquet file of text columns plus _row_number; returns the header."""
+    header = _csv_header(path)
+    seen: set[str] = set()
+    for h in header:
+        key = h.strip().lower()
+        if key in seen:
+            raise IngestionError(f"header has the column {h.strip()!r} twice")
+        seen.add(key)
     lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
-    header = lf.collect_schema().names()
     lf.with_row_index("_row_number", offset=1).sink_parquet(out)
-    return header
+    return lf.collect_schema().names()
 
 
 def _map_header(e: Entity, header: list[str], relative: str) -> tuple[dict[str, str], list[str]]:

@@ -38,7 +38,9 @@ def parse_date(expr: str) -> str:
 
 
 def parse_integer(expr: str) -> str:
-    return f"TRY_CAST(replace(trim({expr}), ',', '') AS BIGINT)"
+    # TRY_CAST('3.5' AS BIGINT) rounds to 4: accept digits only.
+    s = f"replace(trim({expr}), ',', '')"
+    return f"(CASE WHEN regexp_full_match({s}, '-?[0-9]+') THEN TRY_CAST({s} AS BIGINT) END)"
 
 
 def parse_boolean(expr: str) -> str:

@@ -1,0 +1,127 @@
+"""Landing -> raw/quarantine with lineage, the ledger, idempotence and reconciliation, on a real DuckDB file."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from ingestion.common.loader import discover, ingest
+
+PAYMENTS_HEADER = "payment_id,state_code,agency_id,supplier_id,payee_name,invoice_id,po_id,contract_id,commodity_code,payment_date,amount,payment_method,discount_taken,interest_paid,bank_account"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _payments(landing: Path, name="payments.csv", extra_rows=()) -> Path:
+    rows = [
+        "P1,NV,A1,S1,Acme,,,,43211500,2024-07-01,\"$1,234.50\",ach,,,",
+        "P2,NV,A1,S1,Acme,,,,43211500,07/02/2024,(12.00),check,,,",
+        "P3,NV,A1,,Acme,,,,43211500,2024-13-45,12x,ach,,,",
+        *extra_rows,
+    ]
+    return _write(landing / "state_checkbook" / name, PAYMENTS_HEADER + "\n" + "\n".join(rows) + "\n")
+
+
+def test_loads_valid_rows_and_quarantines_bad_ones_with_lineage(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _payments(landing)
+    report = ingest(landing, wh)
+    [load] = report.loads
+    assert (load.status, load.rows_in, load.rows_loaded, load.rows_quarantined) == ("loaded", 3, 2, 1)
+    assert load.samples[0].startswith("state_checkbook/payments.csv:3 [supplier_id,payment_date,amount]")
+    con = duckdb.connect(str(wh), read_only=True)
+    raw = con.execute("SELECT payment_id, amount, payment_date, _source, _file, _row_number, _load_id FROM raw.payments ORDER BY 1").fetchall()
+    assert [(r[0], r[1]) for r in raw] == [("P1", Decimal("1234.50")), ("P2", Decimal("-12.00"))]
+    assert str(raw[1][2]) == "2024-07-02"
+    assert raw[0][3:6] == ("state_checkbook", "state_checkbook/payments.csv", 1)
+    assert raw[0][6] == load.load_id
+    q = con.execute("SELECT payment_id, payment_date, amount, _row_number, _columns, _reason FROM quarantine.payments").fetchall()
+    assert q[0][:5] == ("P3", "2024-13-45", "12x", 3, "supplier_id,payment_date,amount")
+    ledger = con.execute(
+        "SELECT status, rows_in, rows_loaded, rows_quarantined, amount_loaded, amount_quarantined FROM raw._loads"
+    ).fetchall()
+    assert ledger == [("loaded", 3, 2, 1, Decimal("1222.50"), None)]
+
+
+def test_same_file_twice_or_renamed_is_loaded_once(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    first = _payments(landing)
+    ingest(landing, wh)
+    again = ingest(landing, wh)
+    assert [l.status for l in again.loads] == ["skipped_duplicate"]
+    first.rename(first.with_name("payments__renamed.csv"))
+    renamed = ingest(landing, wh)
+    assert [l.status for l in renamed.loads] == ["skipped_duplicate"]
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw.payments").fetchone()[0] == 2
+    assert con.execute("SELECT count(*) FROM raw._loads").fetchone()[0] == 1
+
+
+def test_corrected_redelivery_is_a_new_load(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _payments(landing)
+    ingest(landing, wh)
+    _payments(landing, name="payments__2.csv", extra_rows=["P4,NV,A1,S1,Acme,,,,43211500,2024-07-03,5.00,ach,,,"])
+    report = ingest(landing, wh)
+    assert sorted(l.status for l in report.loads) == ["loaded", "skipped_duplicate"]
+    con = duckdb.connect(str(wh), read_only=True)
+    # every row of both deliveries is kept in raw (staging picks the latest version per key)
+    assert con.execute("SELECT count(*), count(DISTINCT _load_id) FROM raw.payments").fetchone() == (5, 2)
+
+
+def test_reconciliation_holds_for_every_load(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _payments(landing)
+    _payments(landing, name="payments__b.csv", extra_rows=["P9,NV,A1,S1,Acme,,,,43211500,2024-07-03,bad,ach,,,"])
+    ingest(landing, wh)
+    con = duckdb.connect(str(wh), read_only=True)
+    rows = con.execute(
+        """
+        SELECT l.load_id, l.rows_in, l.rows_loaded, l.rows_quarantined,
+               (SELECT count(*) FROM raw.payments r WHERE r._load_id = l.load_id),
+               (SELECT count(*) FROM quarantine.payments q WHERE q._load_id = l.load_id)
+        FROM raw._loads l
+        """
+    ).fetchall()
+    assert len(rows) == 2
+    for _, rows_in, loaded, quarantined, in_raw, in_quarantine in rows:
+        assert rows_in == loaded + quarantined
+        assert (loaded, quarantined) == (in_raw, in_quarantine)
+
+
+def test_file_level_problems_do_not_stop_other_files(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _payments(landing)
+    _write(landing / "src" / "invoices.csv", "")  # empty file
+    _write(landing / "src" / "agencies.csv", "agency_id,state_code,agency_id\nA1,NV,A1\n")  # duplicate column
+    _write(landing / "src" / "mystery.csv", "a,b\n1,2\n")
+    _write(landing / "stray.csv", "a\n1\n")
+    report = ingest(landing, wh)
+    by_file = {l.file: l for l in report.loads}
+    assert by_file["state_checkbook/payments.csv"].status == "loaded"
+    assert by_file["src/invoices.csv"].status == "rejected" and "empty file" in by_file["src/invoices.csv"].message
+    assert by_file["src/agencies.csv"].status == "rejected" and "'agency_id' twice" in by_file["src/agencies.csv"].message
+    assert any(u.startswith("src/mystery.csv") for u in report.unrecognised)
+    assert any(u.startswith("stray.csv") for u in report.unrecognised)
+
+
+def test_missing_required_column_quarantines_every_row_with_the_column_named(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _write(landing / "src" / "agencies.csv", "agency_id,state_code,agency_type\nA1,NV,state_agency\nA2,NV,k12\n")
+    [load] = ingest(landing, wh).loads
+    assert (load.rows_loaded, load.rows_quarantined) == (0, 2)
+    assert "missing required column(s): agency_name" in load.message
+    assert "agency_name: required value is empty" in load.samples[0]
+
+
+def test_discover_accepts_entity_folders_and_parts(tmp_path):
+    landing = tmp_path / "landing"
+    for rel in ("a/payments.csv", "a/payments__2024-07.csv", "b/invoices/jan.csv", "b/readme.txt"):
+        _write(landing / rel, "x\n")
+    found, unrecognised = discover(landing)
+    assert sorted((f.source, f.entity) for f in found) == [("a", "payments"), ("a", "payments"), ("b", "invoices")]
+    assert any("readme.txt" in u for u in unrecognised)
