@@ -1,0 +1,151 @@
+"""End to end through the real CLI: generate -> run (Dagster, dbt, Soda) -> publish -> query the snapshot.
+
+Values are checked against the synthetic generator's own ground truth (computed while generating, not from
+the marts). A second run with a payment that breaks the Soda contract must publish nothing new.
+"""
+
+import csv
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent
+SCALE = "0.002"
+
+
+def _env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCURE_", "DAGSTER_HOME"))}
+    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false")
+    return env
+
+
+def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "procure"), *args], env=_env(home), capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e") / "data"
+    gen = procure(home, "generate", "--scale", SCALE, "--seed", "7")
+    assert gen.returncode == 0, gen.stdout + gen.stderr
+    run = procure(home, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    return home, run
+
+
+def _truth(home: Path) -> list[dict]:
+    with open(home / "truth" / "synthetic" / "kpis.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_prints_summary(published):
+    home, run = published
+    out = run.stdout
+    assert "payments" in out and "rows quarantined" in out
+    assert "KPIs computed: 3" in out
+    assert str(home / "published" / "current.duckdb") in out.replace("\n", "")
+    assert "127.0.0.1:8501" in out and "127.0.0.1:3000" in out
+
+
+def test_snapshot_matches_generator_ground_truth(published):
+    home, _ = published
+    truth = [t for t in _truth(home) if not t["agency_id"]]
+    assert len(truth) >= 12  # 3 KPIs x 4 states x at least one fiscal year
+    con = duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
+    for t in truth:
+        row = con.execute(
+            "SELECT numerator, denominator, value FROM kpi_values WHERE kpi_id = ? AND state_code = ? AND fiscal_year = ?"
+            " AND agency_id IS NULL AND fiscal_month IS NULL AND category_code IS NULL AND supplier_id IS NULL",
+            [t["kpi_id"], t["state_code"], int(t["fiscal_year"])],
+        ).fetchone()
+        assert row is not None, f"kpi {t['kpi_id']} missing for {t['state_code']} FY{t['fiscal_year']}"
+        assert Decimal(row[0]) == Decimal(t["numerator"]), t
+        assert Decimal(row[1]) == Decimal(t["denominator"]), t
+        assert row[2] == pytest.approx(float(t["value"]), abs=1e-9), t
+
+
+def test_agency_grain_matches_ground_truth(published):
+    home, _ = published
+    truth = [t for t in _truth(home) if t["agency_id"]]
+    assert truth
+    con = duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
+    for t in truth:
+        row = con.execute(
+            "SELECT numerator, denominator FROM kpi_values WHERE kpi_id = ? AND state_code = ? AND agency_id = ?"
+            " AND fiscal_year = ? AND fiscal_month IS NULL",
+            [t["kpi_id"], t["state_code"], t["agency_id"], int(t["fiscal_year"])],
+        ).fetchone()
+        assert row is not None and (Decimal(row[0]), Decimal(row[1])) == (Decimal(t["numerator"]), Decimal(t["denominator"])), t
+
+
+def test_rows_loaded_and_quarantined_match_generator(published):
+    import json
+
+    home, _ = published
+    counts = json.loads((home / "truth" / "synthetic" / "row_counts.json").read_text())
+    with open(home / "truth" / "synthetic" / "expected_quarantine.csv", newline="") as fh:
+        expected_q = list(csv.DictReader(fh))
+    wh = duckdb.connect(str(home / "warehouse" / "procure.duckdb"), read_only=True)
+    ledger = dict(
+        (r[0], (r[1], r[2])) for r in wh.execute("SELECT entity, sum(rows_loaded), sum(rows_quarantined) FROM raw._loads GROUP BY 1").fetchall()
+    )
+    quarantined = {(r[0], int(r[1])) for r in wh.execute("SELECT 'payments', _row_number FROM quarantine.payments UNION ALL SELECT 'invoices', _row_number FROM quarantine.invoices").fetchall()}
+    assert quarantined == {(q["entity"], int(q["row_number"])) for q in expected_q}
+    valid = counts["valid"] if "valid" in counts else counts
+    for entity, n in valid.items():
+        assert ledger[entity][0] == n, entity
+
+
+def test_snapshot_is_self_describing(published):
+    home, _ = published
+    con = duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"kpi_values", "kpi_definitions", "fct_payments", "dim_date", "dim_state", "dim_agency", "dim_supplier",
+            "dim_commodity", "snapshot_manifest"} <= tables
+    attrs = con.execute("SELECT count(DISTINCT attribute_id), min(attribute_id), max(attribute_id) FROM kpi_definitions").fetchone()
+    assert attrs == (12, 1, 12)
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'dim_supplier'").fetchall()}
+    assert "tax_id" not in cols
+
+
+def test_status_reports_last_run_and_snapshot(published):
+    home, _ = published
+    st = procure(home, "status")
+    assert st.returncode == 0, st.stderr
+    assert "success" in st.stdout and "current snapshot:" in st.stdout and "gate: passed" in st.stdout
+
+
+def test_gate_failure_publishes_nothing_and_names_the_check(published):
+    home, _ = published
+    current = home / "published" / "current.duckdb"
+    before = os.readlink(current)
+    # A valid row for ingestion and dbt, but outside the contract's plausible date window.
+    src = home / "landing" / "synthetic" / "payments.csv"
+    header, first = src.read_text().splitlines()[:2]
+    cols = header.split(",")
+    values = next(csv.reader([first]))
+    values[cols.index("payment_id")] = "GATE-TEST-1"
+    values[cols.index("payment_date")] = "2099-01-01"
+    bad = home / "landing" / "late_feed" / "payments.csv"
+    bad.parent.mkdir(parents=True)
+    with open(bad, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        w.writerow(values)
+    run = procure(home, "run")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "fct_payments" in run.stderr and "GATE-TEST-1" in run.stderr
+    assert "payment_date" in run.stderr
+    assert "previous snapshot stays current" in run.stderr
+    assert os.readlink(current) == before
+    con = duckdb.connect(str(current), read_only=True)
+    assert con.execute("SELECT count(*) FROM fct_payments WHERE payment_id = 'GATE-TEST-1'").fetchone()[0] == 0
+    st = procure(home, "status")
+    assert "gate_failed" in st.stdout and "FAILED" in st.stdout and "earlier, good run" in st.stdout
