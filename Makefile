@@ -45,13 +45,10 @@ pytest: setup
 	$(BIN)/python -m pytest
 
 dev: setup
-	$(BIN)/python -c "from orchestration.environment import export_environment; export_environment()"
-	$(BIN)/python -c "from procure_cli.runner import dbt_parse; from orchestration.environment import export_environment; export_environment(); dbt_parse()"
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster} $(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(DAGSTER_PORT)
+	$(BIN)/procure dev --host $(HOST) --port $(DAGSTER_PORT)
 
 dashboard: setup
-	$(BIN)/streamlit run dashboards/app.py --server.headless true --server.address $(HOST) \
-	  --server.port $(DASHBOARD_PORT) --browser.gatherUsageStats false
+	$(BIN)/procure dashboard --host $(HOST) --port $(DASHBOARD_PORT)
 
 docs: setup
 	$(BIN)/procure docs

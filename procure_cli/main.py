@@ -167,6 +167,44 @@ def status() -> None:
 
 
 @app.command()
+def dev(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; keep 127.0.0.1 unless an authenticating proxy is in front."),
+    port: int = typer.Option(3000, help="Port of the Dagster UI."),
+) -> None:
+    """Start the Dagster UI (and daemon) on the persistent instance, where `procure run` records its runs."""
+    import os
+
+    from orchestration.environment import export_environment
+    from procure_cli.runner import dbt_parse
+    from warehouse.settings import REPO_ROOT
+
+    export_environment()
+    dbt_parse()
+    dagster = Path(sys.executable).parent / "dagster"
+    console.print(f"Dagster UI on http://{host}:{port} (instance {os.environ['DAGSTER_HOME']})")
+    os.chdir(REPO_ROOT)
+    os.execv(str(dagster), [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
+
+
+@app.command()
+def dashboard(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; keep 127.0.0.1 unless an authenticating proxy is in front."),
+    port: int = typer.Option(8501, help="Port of the dashboard."),
+) -> None:
+    """Start the executive dashboard (reads the published snapshot only)."""
+    import os
+
+    from orchestration.environment import export_environment
+    from warehouse.settings import REPO_ROOT
+
+    export_environment()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    console.print(f"dashboard on http://{host}:{port}")
+    os.execv(str(streamlit), [str(streamlit), "run", str(REPO_ROOT / "dashboards" / "app.py"), "--server.headless", "true",
+                              "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"])
+
+
+@app.command()
 def docs(check: bool = typer.Option(False, "--check", help="Only report stale generated files (exit 1 if any).")) -> None:
     """Regenerate docs/data_dictionary.md and the dbt raw sources from the canonical schema."""
     from ingestion.common.render import stale_files, write_generated

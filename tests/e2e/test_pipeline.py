@@ -98,8 +98,8 @@ def test_rows_loaded_and_quarantined_match_generator(published):
     )
     quarantined = {(r[0], int(r[1])) for r in wh.execute("SELECT 'payments', _row_number FROM quarantine.payments UNION ALL SELECT 'invoices', _row_number FROM quarantine.invoices").fetchall()}
     assert quarantined == {(q["entity"], int(q["row_number"])) for q in expected_q}
-    valid = counts["valid"] if "valid" in counts else counts
-    for entity, n in valid.items():
+    assert set(counts["valid_rows"]) == set(ledger)
+    for entity, n in counts["valid_rows"].items():
         assert ledger[entity][0] == n, entity
 
 
@@ -128,9 +128,12 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
     before = os.readlink(current)
     # A valid row for ingestion and dbt, but outside the contract's plausible date window.
     src = home / "landing" / "synthetic" / "payments.csv"
-    header, first = src.read_text().splitlines()[:2]
-    cols = header.split(",")
-    values = next(csv.reader([first]))
+    with open(home / "truth" / "synthetic" / "expected_quarantine.csv", newline="") as fh:
+        bad_rows = {int(q["row_number"]) for q in csv.DictReader(fh) if q["entity"] == "payments"}
+    with open(src, newline="") as fh:
+        reader = csv.reader(fh)
+        cols = next(reader)
+        values = next(row for i, row in enumerate(reader, start=1) if i not in bad_rows)
     values[cols.index("payment_id")] = "GATE-TEST-1"
     values[cols.index("payment_date")] = "2099-01-01"
     bad = home / "landing" / "late_feed" / "payments.csv"

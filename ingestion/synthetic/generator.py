@@ -1,0 +1,1339 @@
+"""Synthetic multi-state procurement data set, deterministic by seed, with its ground truth.
+
+`generate()` writes one canonical CSV per entity of ingestion/common/canonical_schema.yml into `landing_dir`
+and the ground truth (KPI values computed here, expected quarantine rows, row counts, supplier entities,
+manifest) into `truth_dir`. Volume tables are built with numpy (money as integer cents, dates as day
+numbers) and formatted with polars; small master data is plain Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Callable, Sequence
+
+import holidays as holidays_lib
+import numpy as np
+import polars as pl
+from faker import Faker
+
+from ingestion.common.schema import load_schema
+from ingestion.synthetic import fmt
+from ingestion.synthetic.catalog import FAMILIES, ITEM_VARIANTS, select_commodities
+from ingestion.synthetic.fmt import NULL_DATE
+from ingestion.synthetic.states import state_info, validate_states
+from ingestion.synthetic.truth import KPI_COLUMNS, TruthInputs, compute_kpis, fiscal_year, kpi_diagnostics
+
+GENERATOR_VERSION = "1.0.0"
+DEFAULT_STATES: tuple[str, ...] = ("NV", "TX", "NY", "MI")
+DEFAULT_SCALE = 0.02
+WINDOW_START = date(2023, 1, 1)
+WINDOW_END = date(2025, 12, 31)
+PAYMENTS_AT_SCALE_1 = 1_000_000
+
+_EPOCH = date(1970, 1, 1)
+VEHICLES = ("agency", "statewide", "cooperative_master", "participating_addendum")
+AGENCY, STATEWIDE, MASTER, PA = 0, 1, 2, 3
+COOP_PREFIX = {"NASPO ValuePoint": "NVP", "Sourcewell": "SWL", "OMNIA Partners": "OMN", "MMCAP": "MMC"}
+COOP_FEE_RATE = {"NASPO ValuePoint": 25}  # in 1/10,000 (0.0025); others: no fixed public rate
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def D(y: int, m: int, d: int) -> int:
+    return (date(y, m, d) - _EPOCH).days
+
+
+def to_date(days: int) -> date:
+    return _EPOCH + timedelta(days=int(days))
+
+
+W0, W1 = D(2023, 1, 1), D(2025, 12, 31)
+
+
+@dataclass
+class GenerationResult:
+    files: dict[str, Path]
+    rows: dict[str, int]            # data rows written per file (valid + injected invalid)
+    truth_dir: Path
+    valid_rows: dict[str, int] = field(default_factory=dict)
+    invalid_rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# ----------------------------------------------------------------------------------------------- names
+STATE_AGENCY_NAMES = (
+    "Department of Transportation", "Department of Health and Human Services", "Department of Corrections",
+    "Department of Public Safety", "Department of Administration", "Department of Education",
+    "Office of Information Technology", "Department of Natural Resources", "Department of Motor Vehicles",
+    "Department of Revenue", "Department of Labor", "Department of Agriculture",
+    "Department of Environmental Quality", "Department of Veterans Services", "Division of State Parks",
+    "State Police", "Department of Insurance", "Department of Commerce", "Office of the Attorney General",
+    "Office of the Secretary of State", "Department of Tourism", "Department of Military Affairs",
+    "Public Utilities Commission", "Department of Juvenile Justice", "Employment Security Division",
+    "Department of Housing", "Department of Emergency Management", "State Library and Archives",
+)
+JOB_TITLES = ("Procurement Officer", "Senior Buyer", "Buyer", "Contract Manager", "Purchasing Agent",
+              "Procurement Analyst", "Contract Specialist", "Chief Procurement Officer", "Category Manager")
+EXCLUSION_REASONS = ("Fraud", "Failure to perform contract", "False statements", "Conviction of a covered offense",
+                     "Suspension pending investigation", "Bid rigging", "Tax delinquency")
+AMEND_REASONS = {"extension": "Term extension", "increase": "Additional quantities / scope",
+                 "decrease": "Scope reduction", "admin": "Administrative change", "pa_ext": "Extension to match master agreement"}
+
+
+def _variant(name: str, style: int) -> str:
+    """Messy name variants as checkbooks and vendor files carry them."""
+    n = name
+    if style == 0:
+        v = n.upper().replace(",", "").replace(".", "")
+    elif style == 1:
+        v = n + " "
+    elif style == 2:
+        v = " " + n.lower() + "."
+    elif style == 3:
+        v = (n.replace(" Inc", " Incorporated").replace(" LLC", " L.L.C.").replace(" Ltd", " Limited")
+             .replace(" and ", " & ").replace(" Group", " Grp").replace(" PLC", " P.L.C."))
+    else:
+        v = n.replace(",", "").upper() + " "
+    if v == n:
+        v = n.upper() + " "
+    return v
+
+
+# ----------------------------------------------------------------------------------------------- builder
+class _Builder:
+    def __init__(self, scale: float, seed: int, states: list[str]):
+        self.scale = scale
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.fake = Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.states = [state_info(s) for s in states]
+        self.tables: dict[str, pl.DataFrame] = {}
+        self.entity_of_record: list[str] = []
+
+    # ---------------------------------------------------------------- helpers
+    def n(self, at_scale_1: float, minimum: int) -> int:
+        return max(minimum, int(round(at_scale_1 * self.scale)))
+
+    def put(self, name: str, cols: dict[str, pl.Series | list]) -> None:
+        series = []
+        for k, v in cols.items():
+            s = v if isinstance(v, pl.Series) else pl.Series(k, v, dtype=pl.Utf8)
+            series.append(s.cast(pl.Utf8).alias(k))
+        self.tables[name] = pl.DataFrame(series)
+
+    def uniform_days(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.asarray(hi, dtype=np.int64)
+        return lo + np.floor(self.rng.random(len(lo)) * (hi - lo + 1)).astype(np.int64)
+
+    def pick_weighted(self, pools: dict[int, tuple[np.ndarray, np.ndarray]], keys: np.ndarray) -> np.ndarray:
+        """For each row, pick one element of pools[key] (elements, weights); keys visited in sorted order."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        for k in sorted(set(int(x) for x in np.unique(keys))):
+            m = np.flatnonzero(keys == k)
+            elems, w = pools[k]
+            out[m] = self.rng.choice(elems, size=len(m), p=w / w.sum())
+        return out
+
+    # ---------------------------------------------------------------- reference tables
+    def build_reference(self) -> None:
+        st = self.states
+        self.n_states = len(st)
+        self.fy_start = np.array([s.fy_start_month for s in st], dtype=np.int64)
+        self.put("states", {
+            "state_code": [s.code for s in st], "state_name": [s.name for s in st],
+            "fiscal_year_start_month": [str(s.fy_start_month) for s in st],
+            "small_business_goal_pct": [s.small_business_goal_pct for s in st],
+        })
+
+        # commodity codes
+        self.comms = select_commodities()
+        fam_codes = []
+        for c in self.comms:
+            if c.family.code4 not in fam_codes:
+                fam_codes.append(c.family.code4)
+        self.fam_list = [next(f for f in FAMILIES if f.code4 == fc) for fc in fam_codes]
+        self.fam_index = {f.code4: i for i, f in enumerate(self.fam_list)}
+        self.comm_fam = np.array([self.fam_index[c.family.code4] for c in self.comms], dtype=np.int64)
+        self.comm_addr = np.array([c.family.addressable for c in self.comms])
+        self.comm_exempt = np.array([c.family.po_exempt for c in self.comms])
+        self.fam_comms = {i: np.flatnonzero(self.comm_fam == i) for i in range(len(self.fam_list))}
+        self.comm_codes = pl.Series("c", [c.code for c in self.comms], dtype=pl.Utf8)
+        self.put("commodity_codes", {
+            "commodity_code": [c.code for c in self.comms], "commodity_title": [c.title for c in self.comms],
+            "segment_code": [c.segment_code for c in self.comms], "segment_title": [c.segment_title for c in self.comms],
+            "family_code": [c.family_code for c in self.comms], "family_title": [c.family_title for c in self.comms],
+            "class_code": [c.class_code for c in self.comms], "class_title": [c.class_title for c in self.comms],
+            "is_addressable": ["true" if c.family.addressable else "false" for c in self.comms],
+            "is_po_exempt": ["true" if c.family.po_exempt else "false" for c in self.comms],
+        })
+
+        # item catalogue: three items per commodity (fixed), base price and UoM from the family
+        items_comm, items_num, items_desc, items_base, items_list = [], [], [], [], []
+        for ci, c in enumerate(self.comms):
+            lo, hi = c.family.price
+            for j, var in enumerate(ITEM_VARIANTS):
+                base = math.exp(self.rng.uniform(math.log(lo), math.log(hi)))
+                items_comm.append(ci)
+                items_num.append(f"{c.code}-{j + 1:02d}")
+                items_desc.append(f"{c.title}, {var}")
+                items_base.append(int(round(base * 10_000)))
+                items_list.append(self.rng.uniform(1.0, 1.2))
+        self.item_comm = np.array(items_comm, dtype=np.int64)
+        self.item_base = np.array(items_base, dtype=np.int64)        # 1/10,000 USD
+        self.item_listfac = np.array(items_list)
+        self.item_num = pl.Series("i", items_num, dtype=pl.Utf8)
+        self.item_desc = pl.Series("d", items_desc, dtype=pl.Utf8)
+        self.item_uom = pl.Series("u", [self.comms[i].family.uom for i in items_comm], dtype=pl.Utf8)
+        self.comm_items = {ci: np.flatnonzero(self.item_comm == ci) for ci in range(len(self.comms))}
+
+        # thresholds
+        rows = {k: [] for k in ("state_code", "threshold_type", "amount", "effective_from", "effective_to")}
+        self.pcard_limit = np.zeros(self.n_states, dtype=np.int64)
+        for si, s in enumerate(st):
+            self.pcard_limit[si] = s.thresholds[2] * 100
+            for ti, tt in enumerate(("small_purchase", "formal_solicitation", "pcard_single", "sole_source_max")):
+                amt = s.thresholds[ti]
+                if s.threshold_change and ti < 2:
+                    chg = date.fromisoformat(s.threshold_change)
+                    periods = [(amt, "2020-07-01", (chg - timedelta(days=1)).isoformat()),
+                               (int(amt * 1.5), chg.isoformat(), None)]
+                else:
+                    periods = [(amt, "2020-07-01", None)]
+                for a, f, t in periods:
+                    rows["state_code"].append(s.code)
+                    rows["threshold_type"].append(tt)
+                    rows["amount"].append(f"{a}.00")
+                    rows["effective_from"].append(f)
+                    rows["effective_to"].append(t)
+        self.put("purchase_thresholds", rows)
+
+        # holidays: US federal + state, for the window
+        rows = {"state_code": [], "holiday_date": [], "holiday_name": []}
+        years = list(range(WINDOW_START.year, WINDOW_END.year + 1))
+        for s in st:
+            h = holidays_lib.country_holidays("US", subdiv=s.code, years=years)
+            for d, name in sorted(h.items()):
+                if WINDOW_START <= d <= WINDOW_END:
+                    rows["state_code"].append(s.code)
+                    rows["holiday_date"].append(d.isoformat())
+                    rows["holiday_name"].append(name)
+        self.put("holidays", rows)
+
+    # ---------------------------------------------------------------- agencies
+    def build_agencies(self) -> None:
+        rng, fake = self.rng, self.fake
+        ids, names, types, st_idx, weights = [], [], [], [], []
+        self.local_customers: dict[int, list[tuple[str, str]]] = {}
+        n_ag = 10 + int(round(20 * math.sqrt(min(self.scale, 1.0))))
+        for si, s in enumerate(self.states):
+            city = [fake.city() for _ in range(4)]
+            others = [(f"University of {s.name}", "higher_education"), (f"{s.name} State University", "higher_education"),
+                      (f"{city[0]} School District", "k12"), (f"City of {city[1]}", "local_government"),
+                      (f"{s.name} Public Broadcasting Foundation", "non_profit")]
+            n_state = max(5, n_ag - len(others))
+            names_s = [(f"{s.name} {a}", "state_agency") for a in STATE_AGENCY_NAMES[:n_state]] + others
+            for k, (nm, tp) in enumerate(names_s):
+                ids.append(f"{s.code}-{k + 1:03d}")
+                names.append(nm)
+                types.append(tp)
+                st_idx.append(si)
+                base = 1.0 / (k + 1) ** 0.6 if tp == "state_agency" else 0.25
+                weights.append(base * rng.uniform(0.6, 1.4))
+            lc = [(f"{c} County", "local_government") for c in city[1:3]]
+            lc += [(f"{fake.city()} Unified School District", "k12"), (f"{fake.city()} Community College", "higher_education"),
+                   (f"City of {fake.city()}", "local_government"), (f"{fake.last_name()} Family Services", "non_profit")]
+            self.local_customers[si] = lc
+        self.ag_ids = pl.Series("a", ids, dtype=pl.Utf8)
+        self.ag_id_list = ids
+        self.ag_name = names
+        self.ag_type = types
+        self.ag_state = np.array(st_idx, dtype=np.int64)
+        self.ag_w = np.array(weights)
+        self.state_agencies = {si: (np.flatnonzero(self.ag_state == si), self.ag_w[self.ag_state == si])
+                               for si in range(self.n_states)}
+        self.put("agencies", {"agency_id": ids, "state_code": [self.states[i].code for i in st_idx],
+                              "agency_name": names, "agency_type": types})
+
+    def pick_agency(self, state_idx: np.ndarray) -> np.ndarray:
+        return self.pick_weighted(self.state_agencies, state_idx)
+
+    # ---------------------------------------------------------------- suppliers
+    def build_suppliers(self) -> None:
+        rng, fake = self.rng, self.fake
+        n_ent = self.n(12_000, 60)
+        addr_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
+        fam_w = np.array([self.fam_list[i].weight for i in addr_fams])
+        ent_names: list[str] = []
+        seen: set[str] = set()
+        ent_fams: list[list[int]] = []
+        for e in range(n_ent):
+            nm = fake.company()
+            while nm in seen:
+                nm = f"{nm} {fake.random_element(('Solutions', 'Services', 'Supply', 'Partners'))}"
+            seen.add(nm)
+            ent_names.append(nm)
+            fams = [int(rng.choice(addr_fams, p=fam_w / fam_w.sum()))]
+            if rng.random() < 0.3:
+                f2 = int(rng.choice(addr_fams))
+                if f2 not in fams:
+                    fams.append(f2)
+            ent_fams.append(fams)
+        # every addressable family has at least four suppliers
+        for fi in addr_fams:
+            have = [e for e in range(n_ent) if fi in ent_fams[e]]
+            for e in rng.choice(n_ent, size=max(0, 4 - len(have)), replace=False):
+                ent_fams[int(e)].append(fi)
+        ent_kind = ["commercial"] * n_ent
+        # payees of non-addressable spend (retirement systems, county treasurers, non-profits)
+        nonaddr = [i for i, f in enumerate(self.fam_list) if not f.addressable]
+        for si, s in enumerate(self.states):
+            for nm in (f"{s.name} Public Employees Retirement System", f"{fake.city()} County Treasurer",
+                       f"{s.name} Housing Finance Agency", f"Community Action Partnership of {fake.city()}"):
+                ent_names.append(nm)
+                ent_fams.append(list(nonaddr))
+                ent_kind.append(f"payee:{si}")
+        n_ent_all = len(ent_names)
+        ent_tax = [f"{rng.integers(10, 99)}-{rng.integers(1_000_000, 9_999_999)}" for _ in range(n_ent_all)]
+        ent_small = rng.random(n_ent_all) < 0.25
+        ent_diverse = (rng.random(n_ent_all) < 0.35) & ent_small | (rng.random(n_ent_all) < 0.04)
+        other_states = [c for c in ("CA", "AZ", "UT", "OR", "IL", "FL", "GA", "WA", "CO", "OH")]
+
+        rec_ent, rec_name = [], []
+        for e in range(n_ent_all):
+            k = 1
+            if ent_kind[e] == "commercial":
+                u = rng.random()
+                k = 3 if u < 0.04 else 2 if u < 0.15 else 1
+            styles = rng.permutation(5)
+            for r in range(k):
+                rec_ent.append(e)
+                rec_name.append(ent_names[e] if r == 0 else _variant(ent_names[e], int(styles[r])))
+        n_rec = len(rec_ent)
+        self.rec_ent = np.array(rec_ent, dtype=np.int64)
+        self.ent_first = np.searchsorted(self.rec_ent, np.arange(n_ent_all))
+        self.ent_nrec = np.bincount(self.rec_ent, minlength=n_ent_all)
+        perm = rng.permutation(n_rec)
+        sup_ids = [f"V{100001 + int(p):06d}" for p in perm]
+        self.sup_ids = pl.Series("s", sup_ids, dtype=pl.Utf8)
+        self.rec_name = rec_name
+        self.ent_names = ent_names
+        self.ent_tax = ent_tax
+        self.ent_kind = ent_kind
+        # supplier pools by family: records (weights favour a few large suppliers)
+        rec_w = rng.pareto(1.2, n_rec) + 0.2
+        self.fam_servers: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for fi in range(len(self.fam_list)):
+            recs = np.array([r for r in range(n_rec) if fi in ent_fams[rec_ent[r]]
+                             and (ent_kind[rec_ent[r]] == "commercial") == self.fam_list[fi].addressable], dtype=np.int64)
+            if len(recs):
+                self.fam_servers[fi] = (recs, rec_w[recs])
+        self.state_payees = {si: np.array([r for r in range(n_rec) if ent_kind[rec_ent[r]] == f"payee:{si}"], dtype=np.int64)
+                             for si in range(self.n_states)}
+        # variant of the record name a checkbook prints (upper-cased, punctuation dropped)
+        self.rec_payee_alt = pl.Series("p", [_variant(ent_names[e], 0) for e in rec_ent], dtype=pl.Utf8)
+        self.rec_payee = pl.Series("p", rec_name, dtype=pl.Utf8)
+
+        has_tax = rng.random(n_rec) > 0.1
+        reg_from = D(2020, 1, 1) + rng.integers(0, 1900, n_rec)
+        reg_to = reg_from + rng.integers(365, 3 * 365, n_rec)
+        no_reg = rng.random(n_rec) < 0.05
+        states_rec = []
+        for r in range(n_rec):
+            if ent_kind[rec_ent[r]].startswith("payee:"):
+                states_rec.append(self.states[int(ent_kind[rec_ent[r]][6:])].code)
+            elif rng.random() < 0.6:
+                states_rec.append(self.states[int(rng.integers(0, self.n_states))].code)
+            else:
+                states_rec.append(other_states[int(rng.integers(0, len(other_states)))])
+        cities = [fake.city() for _ in range(n_rec)]
+        zips = [fake.zipcode() for _ in range(n_rec)]
+        emails = [fake.company_email() if rng.random() < 0.85 else None for _ in range(n_rec)]
+        self.bank = pl.Series("b", [f"XXXXXX{int(x):04d}" for x in rng.integers(0, 10_000, n_rec)], dtype=pl.Utf8)
+        self.rec_small = ent_small[self.rec_ent]
+        df = {
+            "supplier_id": sup_ids, "supplier_name": rec_name,
+            "tax_id": [ent_tax[rec_ent[r]] if has_tax[r] else None for r in range(n_rec)],
+            "city": cities, "supplier_state": states_rec, "postal_code": zips, "contact_email": emails,
+            "is_small_business": ["true" if ent_small[rec_ent[r]] else "false" for r in range(n_rec)],
+            "is_diverse_business": ["true" if ent_diverse[rec_ent[r]] else "false" for r in range(n_rec)],
+            "registration_valid_from": [None if no_reg[r] else to_date(reg_from[r]).isoformat() for r in range(n_rec)],
+            "registration_valid_to": [None if no_reg[r] else to_date(reg_to[r]).isoformat() for r in range(n_rec)],
+        }
+        self.put("suppliers", df)
+        self.tables["suppliers"] = self.tables["suppliers"].sort("supplier_id")
+        self.entity_rows = sorted((sup_ids[r], f"E{rec_ent[r] + 1:06d}") for r in range(n_rec))
+
+        # exclusions: some suppliers excluded for a period, plus parties that never sold to the state
+        n_x = max(3, int(round(0.006 * n_ent)))
+        ex_ents = rng.choice(n_ent, size=n_x, replace=False)
+        rows = {k: [] for k in ("exclusion_id", "excluded_name", "tax_id", "state_code", "authority",
+                                "start_date", "end_date", "reason")}
+        parties = [(ent_names[int(e)], ent_tax[int(e)], True) for e in ex_ents]
+        parties += [(fake.company(), f"{rng.integers(10, 99)}-{rng.integers(1_000_000, 9_999_999)}", False)
+                    for _ in range(max(5, int(round(0.003 * n_ent))))]
+        for k, (nm, tax, _known) in enumerate(parties):
+            federal = rng.random() < 0.5
+            start = D(2022, 6, 1) + int(rng.integers(0, 1200))
+            end = start + int(rng.integers(365, 3 * 365)) if rng.random() < 0.7 else None
+            si = int(rng.integers(0, self.n_states))
+            rows["exclusion_id"].append(f"EXC-{k + 1:05d}")
+            rows["excluded_name"].append(nm.upper() if rng.random() < 0.6 else nm)
+            rows["tax_id"].append(tax if rng.random() < 0.6 else None)
+            rows["state_code"].append(None if federal else self.states[si].code)
+            rows["authority"].append("SAM.gov (U.S. General Services Administration)" if federal
+                                     else f"{self.states[si].name} State Purchasing Division")
+            rows["start_date"].append(to_date(start).isoformat())
+            rows["end_date"].append(None if end is None else to_date(end).isoformat())
+            rows["reason"].append(EXCLUSION_REASONS[int(rng.integers(0, len(EXCLUSION_REASONS)))])
+        self.put("exclusions", rows)
+
+    def pick_server(self, fam: np.ndarray) -> np.ndarray:
+        return self.pick_weighted(self.fam_servers, fam)
+
+    def alt_record(self, rec: np.ndarray, p: float) -> np.ndarray:
+        """Sometimes swap a supplier record for another record of the same real supplier."""
+        e = self.rec_ent[rec]
+        alt = self.ent_first[e] + np.floor(self.rng.random(len(rec)) * self.ent_nrec[e]).astype(np.int64)
+        return np.where(self.rng.random(len(rec)) < p, alt, rec)
+
+    # ---------------------------------------------------------------- staff
+    def build_staff(self) -> None:
+        rng = self.rng
+        rows = {k: [] for k in ("staff_id", "state_code", "agency_id", "job_title", "certification", "fte",
+                                "annual_cost", "vacancy_date", "hire_date", "separation_date", "training_current_until")}
+        n_central = 6 + int(round(60 * math.sqrt(min(self.scale, 1.0))))
+        k = 0
+        for si, s in enumerate(self.states):
+            ags = np.flatnonzero(self.ag_state == si)
+            owners = [None] * n_central + [int(a) for a in ags for _ in range(int(rng.integers(0, 4)))]
+            for a in owners:
+                k += 1
+                hire = D(2008, 1, 1) + int(rng.integers(0, 6400))
+                vac = hire - int(rng.integers(20, 200)) if rng.random() < 0.6 else None
+                sep = hire + int(rng.integers(200, 4000)) if rng.random() < 0.25 else None
+                if sep is not None and sep > W1:
+                    sep = None
+                cert = ("CPPO", "CPPB", "NIGP-CPP", "CPSM", "none", None)[int(rng.choice(6, p=[.12, .22, .06, .05, .5, .05]))]
+                train = D(2022, 6, 1) + int(rng.integers(0, 1500)) if rng.random() < 0.9 else None
+                rows["staff_id"].append(f"{s.code}-S{k:05d}")
+                rows["state_code"].append(s.code)
+                rows["agency_id"].append(None if a is None else self.ag_id_list[a])
+                rows["job_title"].append(JOB_TITLES[int(rng.integers(0, len(JOB_TITLES)))])
+                rows["certification"].append(cert)
+                rows["fte"].append("1.00" if rng.random() < 0.9 else ("0.50", "0.75", "0.80")[int(rng.integers(0, 3))])
+                rows["annual_cost"].append(f"{int(rng.integers(62_000, 165_000))}.00")
+                rows["vacancy_date"].append(None if vac is None else to_date(vac).isoformat())
+                rows["hire_date"].append(to_date(hire).isoformat())
+                rows["separation_date"].append(None if sep is None else to_date(sep).isoformat())
+                rows["training_current_until"].append(None if train is None else to_date(train).isoformat())
+        self.put("procurement_staff", rows)
+
+    # ---------------------------------------------------------------- contracts, sourcing
+    def build_contracts(self) -> None:
+        rng = self.rng
+        C: dict[str, list] = {k: [] for k in ("state", "agency", "supplier", "vehicle", "program", "master", "fam",
+                                              "comm", "method", "start", "end", "value", "cfac", "number", "legacy")}
+        seq = {"n": 0}
+
+        def add(state, agency, fam, vehicle, start, end, value, program=None, master=-1, supplier=None,
+                method=None, number=None, legacy=False):
+            comm = int(rng.choice(self.fam_comms[fam]))
+            if supplier is None:
+                supplier = int(self.pick_server(np.array([fam]))[0])
+            if method is None:
+                method = ("open", "selective", "limited", "direct")[int(rng.choice(4, p=[.62, .18, .12, .08]))] \
+                    if vehicle == AGENCY else ("open", "selective")[int(rng.random() < 0.1)]
+            seq["n"] += 1
+            C["state"].append(state); C["agency"].append(agency); C["supplier"].append(supplier)
+            C["vehicle"].append(vehicle); C["program"].append(program); C["master"].append(master)
+            C["fam"].append(fam); C["comm"].append(comm); C["method"].append(method)
+            C["start"].append(int(start)); C["end"].append(int(end)); C["value"].append(int(value))
+            C["cfac"].append(C["cfac"][master] if master >= 0 else float(rng.uniform(0.78, 0.95)))
+            C["number"].append(number); C["legacy"].append(legacy)
+            return len(C["state"]) - 1
+
+        def money(mu: float, sigma: float = 0.8) -> int:
+            return int(round(math.exp(rng.normal(math.log(mu), sigma)) * 100 / 1000)) * 1000  # whole $10s
+
+        sw_fams = [i for i, f in enumerate(self.fam_list) if f.statewide]
+        agency_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
+        agency_fam_w = np.array([self.fam_list[i].weight for i in agency_fams])
+        n_par = 1 + int(self.scale * 4)
+        for si, s in enumerate(self.states):
+            seqn = 0
+            for j, fi in enumerate(sw_fams):
+                if j > 0 and rng.random() > 0.8:
+                    continue
+                for p in range(n_par + int(rng.random() < 0.3)):
+                    anchor = j == 0 and p == 0  # one statewide contract covering the whole window
+                    t = D(2022, 7, 1) if anchor else D(2019, 1, 1) + int(rng.integers(0, 1100))
+                    while t <= W1:
+                        dur = D(2026, 6, 30) - t + 1 if anchor else int(rng.integers(2, 6)) * 365 + int(rng.integers(-20, 40))
+                        seqn += 1
+                        add(si, -1, fi, STATEWIDE, t, t + dur - 1, money(2_500_000),
+                            number=f"{s.code}-SW-{to_date(t).year}-{seqn:04d}")
+                        t = t + dur + int(rng.integers(-30, 150))
+                        anchor = False
+            n_agc = self.n(1500, 12)
+            ags = self.pick_agency(np.full(n_agc + 2, si))
+            for k in range(n_agc + 2):
+                legacy = k >= n_agc
+                fi = int(rng.choice(agency_fams, p=agency_fam_w / agency_fam_w.sum()))
+                if legacy:
+                    start = D(2019, 1, 1) + int(rng.integers(0, 500))
+                    end = D(2022, 3, 1) + int(rng.integers(0, 270))
+                else:
+                    start = D(2020, 1, 1) + int(rng.integers(0, D(2025, 9, 30) - D(2020, 1, 1)))
+                    end = start + int(rng.integers(1, 5)) * 365 - 1
+                seqn += 1
+                add(si, int(ags[k]), fi, AGENCY, start, end, money(250_000, 1.0),
+                    number=f"{self.ag_id_list[int(ags[k])]}-{to_date(start).year}-{seqn:04d}", legacy=legacy)
+        # cooperative master agreements and participating addenda
+        coop_fams = [(f.coop, i) for i, f in enumerate(self.fam_list) if f.coop]
+        n_m = 1 + int(self.scale * 3)
+        mseq = 0
+        for prog, fi in coop_fams:
+            series = []
+            for _ in range(n_m):
+                t = D(2018, 7, 1) + int(rng.integers(0, 1200))
+                while t <= W1:
+                    series.append(t)
+                    t += 5 * 365 + int(rng.integers(-60, 90))
+            for start in series:
+                lead = int(rng.integers(0, self.n_states))
+                end = start + 5 * 365 - 1
+                mseq += 1
+                number = f"{COOP_PREFIX[prog]}{self.states[lead].code}-{to_date(start).year}-{mseq:03d}"
+                m = add(lead, -1, fi, MASTER, start, end, money(60_000_000), program=prog, number=number)
+                for si, s in enumerate(self.states):
+                    if si != lead and rng.random() > 0.8:
+                        continue
+                    pstart = start + int(rng.integers(30, 200))
+                    add(si, -1, fi, PA, pstart, end, money(2_000_000), program=prog, master=m,
+                        supplier=C["supplier"][m], method=C["method"][m], number=f"{s.code}-PA-{number}")
+        self.C = {k: (np.array(v, dtype=np.int64) if k in ("state", "agency", "supplier", "vehicle", "master",
+                                                            "fam", "comm", "start", "end", "value") else v)
+                  for k, v in C.items()}
+        self.C["cfac"] = np.array(C["cfac"])
+        self.n_contracts = nc = len(C["state"])
+
+        # amendments
+        C = self.C
+        eff = C["end"].copy()
+        cur = C["value"].copy()
+        A = {k: [] for k in ("contract", "num", "date", "change", "new_end", "reason")}
+        ext_of_master: dict[int, list[tuple[int, int]]] = {}
+        for c in range(nc):
+            if C["vehicle"][c] == PA:
+                continue
+            p = 0.6 if W0 + 60 <= C["end"][c] <= W1 - 60 else 0.3
+            if C["legacy"][c] or rng.random() > p:
+                continue
+            last = C["start"][c] + 60
+            for k in range(int(rng.integers(1, 4))):
+                if last >= eff[c] - 10:
+                    break
+                adate = int(rng.integers(last, eff[c] - 10))
+                kind = ("extension", "increase", "decrease", "admin")[int(rng.choice(4, p=[.45, .35, .1, .1]))]
+                new_end, change = None, 0
+                if kind == "extension":
+                    new_end = int(eff[c] + rng.integers(180, 731))
+                    change = int(C["value"][c] * rng.uniform(0, 0.3)) // 100 * 100 if rng.random() < 0.5 else 0
+                elif kind == "increase":
+                    change = int(C["value"][c] * rng.uniform(0.05, 0.4)) // 100 * 100
+                elif kind == "decrease":
+                    change = -(int(C["value"][c] * rng.uniform(0.02, 0.1)) // 100 * 100)
+                A["contract"].append(c); A["num"].append(k + 1); A["date"].append(adate)
+                A["change"].append(change); A["new_end"].append(new_end); A["reason"].append(AMEND_REASONS[kind])
+                cur[c] += change
+                if new_end is not None:
+                    eff[c] = max(eff[c], new_end)
+                    if C["vehicle"][c] == MASTER:
+                        ext_of_master.setdefault(c, []).append((adate, new_end))
+                last = adate + 1
+        for c in range(nc):  # participating addenda follow their master's extensions
+            m = int(C["master"][c])
+            if C["vehicle"][c] != PA or m not in ext_of_master:
+                continue
+            for k, (adate, new_end) in enumerate(ext_of_master[m]):
+                A["contract"].append(c); A["num"].append(k + 1)
+                A["date"].append(max(adate + int(rng.integers(0, 60)), int(C["start"][c])))
+                A["change"].append(0); A["new_end"].append(new_end); A["reason"].append(AMEND_REASONS["pa_ext"])
+                eff[c] = max(eff[c], new_end)
+        C["eff"] = eff
+        C["current"] = cur
+        self.A = A
+
+        # sourcing: requisition -> solicitation -> bids -> award for every contract but PAs and legacy ones
+        S = {k: [] for k in ("state", "agency", "title", "method", "comm", "issue", "close", "est", "emerg", "elec",
+                             "status", "contract")}
+        B = {k: [] for k in ("sol", "supplier", "date", "amount", "resp")}
+        AW = {k: [] for k in ("sol", "supplier", "date", "pub", "value", "status")}
+        C["award"] = np.full(nc, -1, dtype=np.int64)
+        C["signed"] = np.full(nc, NULL_DATE, dtype=np.int64)
+        for c in range(nc):
+            signed = int(C["start"][c] - rng.integers(0, 31))
+            if C["vehicle"][c] != PA and rng.random() < 0.93:
+                C["signed"][c] = signed
+            if C["vehicle"][c] == PA or C["legacy"][c]:
+                continue
+            award_date = signed - int(rng.integers(3, 41))
+            close = award_date - int(rng.integers(10, 91))
+            issue = close - (int(rng.integers(5, 15)) if rng.random() < 0.1 else int(rng.integers(15, 46)))
+            method = C["method"][c]
+            emerg = method in ("limited", "direct") and rng.random() < 0.25
+            ttl = f"{self.comms[int(C['comm'][c])].family_title} - {VEHICLES[int(C['vehicle'][c])].replace('_', ' ')}"
+            s_i = self._add_solicitation(S, int(C["state"][c]), int(C["agency"][c]), ttl, method, int(C["comm"][c]),
+                                         issue, close, int(C["value"][c] * rng.uniform(0.85, 1.3)), emerg, "awarded", c)
+            winner = int(C["supplier"][c])
+            self._add_bids(B, s_i, method, issue, close, int(C["value"][c]), winner, int(C["fam"][c]))
+            AW["sol"].append(s_i); AW["supplier"].append(winner); AW["date"].append(award_date)
+            AW["pub"].append(award_date + int(rng.integers(0, 21)) if rng.random() < 0.9 else NULL_DATE)
+            AW["value"].append(int(C["value"][c])); AW["status"].append("active")
+            C["award"][c] = len(AW["sol"]) - 1
+        # solicitations that did not (yet) lead to a contract
+        n_extra = max(4, len(S["state"]) // 7)
+        addr_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
+        for k in range(n_extra):
+            si = int(rng.integers(0, self.n_states))
+            ag = int(self.pick_agency(np.array([si]))[0]) if rng.random() < 0.6 else -1
+            fi = int(rng.choice(addr_fams))
+            comm = int(rng.choice(self.fam_comms[fi]))
+            status = ("cancelled", "open", "closed")[k % 3]
+            if status == "open":
+                issue = W1 - int(rng.integers(5, 60))
+                close = W1 + int(rng.integers(10, 45))
+            else:
+                issue = W0 + int(rng.integers(0, W1 - W0 - 120))
+                close = issue + int(rng.integers(15, 46))
+            est = int(round(math.exp(rng.normal(math.log(400_000), 0.9)))) * 100
+            method = ("open", "selective", "limited")[int(rng.choice(3, p=[.7, .2, .1]))]
+            s_i = self._add_solicitation(S, si, ag, f"{self.comms[comm].title} - {status} solicitation", method, comm,
+                                         issue, close, est, False, status, -1)
+            if status != "open":
+                winner = int(self.pick_server(np.array([fi]))[0])
+                self._add_bids(B, s_i, method, issue, close, est, winner, fi)
+                if status == "closed" and rng.random() < 0.5:
+                    AW["sol"].append(s_i); AW["supplier"].append(winner); AW["date"].append(close + int(rng.integers(10, 60)))
+                    AW["pub"].append(NULL_DATE); AW["value"].append(est); AW["status"].append("cancelled")
+        self.S, self.B, self.AW = S, B, AW
+
+    def _add_solicitation(self, S, si, ag, title, method, comm, issue, close, est, emerg, status, contract) -> int:
+        S["state"].append(si); S["agency"].append(ag); S["title"].append(title); S["method"].append(method)
+        S["comm"].append(comm); S["issue"].append(int(issue)); S["close"].append(int(close)); S["est"].append(int(est))
+        S["emerg"].append(bool(emerg)); S["elec"].append(bool(self.rng.random() < 0.8)); S["status"].append(status)
+        S["contract"].append(contract)
+        return len(S["state"]) - 1
+
+    def _add_bids(self, B, s_i, method, issue, close, amount, winner, fam) -> None:
+        rng = self.rng
+        if method in ("open", "selective"):
+            n = 1 if rng.random() < 0.12 else 2 + int(rng.poisson(2.0 if method == "open" else 1.2))
+        elif method == "limited":
+            n = int(rng.integers(1, 3))
+        else:
+            n = 1
+        others = self.pick_server(np.full(n - 1, fam)) if n > 1 else np.array([], dtype=np.int64)
+        bidders = [winner] + [int(o) for o in others if int(o) != winner]
+        for j, sup in enumerate(bidders):
+            B["sol"].append(s_i); B["supplier"].append(sup)
+            B["date"].append(int(rng.integers(issue, close + 1)))
+            B["amount"].append(amount if j == 0 else int(amount * rng.uniform(1.02, 1.5)))
+            B["resp"].append(True if j == 0 else bool(rng.random() > 0.1))
+
+    # ---------------------------------------------------------------- purchases (volume)
+    def build_purchases(self) -> None:
+        rng = self.rng
+        C = self.C
+        n_pay = max(500, int(round(PAYMENTS_AT_SCALE_1 * self.scale)))
+        n_purch = int(n_pay / 1.06)
+        share = {"A": .58, "B": .03, "C": .21, "D": .04, "E": .05, "F": .04, "G": .05}
+        cnt = {k: int(round(v * n_purch)) for k, v in share.items()}
+        exempt_fam = np.array([f.po_exempt for f in self.fam_list])
+        c_exempt = exempt_fam[C["fam"]]
+        lo_in = np.maximum(C["start"], W0)
+        hi_in = np.minimum(C["eff"], W1)
+        has_in = lo_in <= hi_in
+        parts = []  # (scen, state, agency, supplier, comm, contract, date)
+
+        def finish_contract_rows(scen, cidx, dates, master_ref_p=0.0):
+            st = C["state"][cidx]
+            ag = np.where(C["agency"][cidx] >= 0, C["agency"][cidx], self.pick_agency(st))
+            sup = self.alt_record(C["supplier"][cidx], 0.2)
+            fam = C["fam"][cidx]
+            comm = self._random_comm_in(fam)
+            ref = cidx.copy()
+            if master_ref_p:
+                to_master = (C["vehicle"][cidx] == PA) & (rng.random(len(cidx)) < master_ref_p)
+                ref = np.where(to_master, C["master"][cidx], cidx)
+            parts.append((np.full(len(cidx), scen), st, ag, sup, comm, ref, dates, cidx))
+
+        # A: on-contract, in term
+        candA = np.flatnonzero(has_in & np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt)
+        wA = np.sqrt(C["value"][candA].astype(float)) * (hi_in[candA] - lo_in[candA] + 1)
+        cA = rng.choice(candA, size=cnt["A"], p=wA / wA.sum())
+        lo = np.maximum(C["start"][cA] + 45, W0)
+        lo = np.where(lo <= hi_in[cA], lo, lo_in[cA])
+        finish_contract_rows(0, cA, self.uniform_days(lo, hi_in[cA]), master_ref_p=0.03)
+
+        # B: on-contract, outside the (amended) term: mostly after it ended, some before it started
+        base = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt
+        after = np.flatnonzero(base & (C["eff"] < W1 - 15))
+        before = np.flatnonzero(base & (C["start"] > W0 + 15) & (C["start"] <= W1))
+        nb_after = int(round(cnt["B"] * 0.8))
+        ca = rng.choice(after, size=nb_after)
+        cb = rng.choice(before, size=cnt["B"] - nb_after)
+        a_lo = np.maximum(C["eff"][ca] + 1, W0)
+        da = self.uniform_days(a_lo, np.minimum(np.maximum(C["eff"][ca] + 240, a_lo + 120), W1))
+        db = self.uniform_days(np.maximum(C["start"][cb] - 90, W0), C["start"][cb] - 1)
+        finish_contract_rows(1, np.concatenate([ca, cb]), np.concatenate([da, db]))
+
+        # D: maverick: bought without a contract in a category a statewide / PA contract covers
+        candD = np.flatnonzero(has_in & np.isin(C["vehicle"], (STATEWIDE, PA)))
+        cD = rng.choice(candD, size=cnt["D"])
+        self._add_free_rows(parts, 3, C["state"][cD], C["fam"][cD], self.uniform_days(lo_in[cD], hi_in[cD]))
+
+        # C: off-contract buys anywhere
+        addr_ne = [i for i, f in enumerate(self.fam_list) if f.addressable and not f.po_exempt]
+        # off-contract buys fall mostly in categories without statewide / cooperative vehicles
+        w = np.array([self.fam_list[i].weight * (0.35 if (self.fam_list[i].statewide or self.fam_list[i].coop) else 1.0)
+                      for i in addr_ne])
+        famC = rng.choice(addr_ne, size=cnt["C"], p=w / w.sum())
+        stC = rng.integers(0, self.n_states, cnt["C"])
+        self._add_free_rows(parts, 2, stC, famC, self.uniform_days(np.full(cnt["C"], W0), np.full(cnt["C"], W1)))
+
+        # E: p-card buys
+        pc = [i for i, f in enumerate(self.fam_list) if f.pcard]
+        famE = rng.choice(pc, size=cnt["E"])
+        stE = rng.integers(0, self.n_states, cnt["E"])
+        self._add_free_rows(parts, 4, stE, famE, self.uniform_days(np.full(cnt["E"], W0), np.full(cnt["E"], W1)))
+
+        # F: PO-exempt (utilities, rent): half under an agency contract in term
+        candF = np.flatnonzero(has_in & c_exempt & (C["vehicle"] == AGENCY))
+        nF_c = cnt["F"] // 2 if len(candF) else 0
+        if nF_c:
+            cF = rng.choice(candF, size=nF_c)
+            finish_contract_rows(5, cF, self.uniform_days(lo_in[cF], hi_in[cF]))
+        ex = [i for i, f in enumerate(self.fam_list) if f.po_exempt]
+        nF = cnt["F"] - nF_c
+        self._add_free_rows(parts, 5, rng.integers(0, self.n_states, nF), rng.choice(ex, size=nF),
+                            self.uniform_days(np.full(nF, W0), np.full(nF, W1)))
+
+        # G: not addressable (taxes, transfers, benefits, grants): no invoice
+        na = [i for i, f in enumerate(self.fam_list) if not f.addressable]
+        stG = rng.integers(0, self.n_states, cnt["G"])
+        self._add_free_rows(parts, 6, stG, rng.choice(na, size=cnt["G"]),
+                            self.uniform_days(np.full(cnt["G"], W0), np.full(cnt["G"], W1)))
+
+        self._add_forced_rows(parts, finish_contract_rows, lo_in, hi_in, c_exempt)
+
+        cat = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+        scen, st, ag, sup, comm, ref, pdate, cidx = cat
+        pdate = self.business_day(pdate)
+        # order purchases by payment date (the checkbook's order)
+        order = np.lexsort((rng.random(len(pdate)), pdate))
+        self.P = {"scen": scen[order], "state": st[order], "agency": ag[order], "supplier": sup[order],
+                  "comm": comm[order], "contract": ref[order], "pdate": pdate[order]}
+        self._build_p2p()
+
+    def business_day(self, days: np.ndarray, keep: float = 0.02) -> np.ndarray:
+        """Move most weekend dates to the nearest weekday (a few weekend payments stay, for the red flag)."""
+        wd = (days + 3) % 7                                       # Monday = 0
+        shift = np.where(wd == 5, -1, np.where(wd == 6, 1, 0))
+        shift = np.where(self.rng.random(len(days)) < keep, 0, shift)
+        return days + shift  # the window starts on a Sunday and ends on a Wednesday: dates stay inside it
+
+    def _random_comm_in(self, fam: np.ndarray) -> np.ndarray:
+        sizes = np.array([len(self.fam_comms[i]) for i in range(len(self.fam_list))])
+        maxk = sizes.max()
+        table = np.full((len(self.fam_list), maxk), -1, dtype=np.int64)
+        for i in range(len(self.fam_list)):
+            table[i, :sizes[i]] = self.fam_comms[i]
+        k = np.floor(self.rng.random(len(fam)) * sizes[fam]).astype(np.int64)
+        return table[fam, k]
+
+    def _add_free_rows(self, parts, scen, st, fam, dates) -> None:
+        st = np.asarray(st, dtype=np.int64)
+        fam = np.asarray(fam, dtype=np.int64)
+        ag = self.pick_agency(st)
+        if scen == 6:
+            sup = np.array([int(self.rng.choice(self.state_payees[int(s)])) for s in st], dtype=np.int64)
+        else:
+            sup = self.alt_record(self.pick_server(fam), 0.15)
+        comm = self._random_comm_in(fam)
+        parts.append((np.full(len(st), scen), st, ag, sup, comm, np.full(len(st), -1), np.asarray(dates, dtype=np.int64),
+                      np.full(len(st), -1)))
+
+    def _add_forced_rows(self, parts, finish_contract_rows, lo_in, hi_in, c_exempt) -> None:
+        """Guarantee every state x fiscal year has in-term, off-term and maverick payments."""
+        rng, C = self.rng, self.C
+        A_c, A_d, B_c, B_d, D_st, D_fam, D_d = [], [], [], [], [], [], []
+        usable = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt
+        for si in range(self.n_states):
+            s = int(self.fy_start[si])
+            fys = sorted(set(int(x) for x in fiscal_year(np.arange(W0, W1 + 1), np.full(W1 - W0 + 1, s))))
+            for fy in fys:
+                fy_lo = D(fy - 1, s, 1) if s > 1 else D(fy, 1, 1)
+                fy_hi = (D(fy, s, 1) - 1) if s > 1 else D(fy, 12, 31)
+                lo, hi = max(fy_lo, W0), min(fy_hi, W1)
+                mine = usable & (C["state"] == si)
+                a_lo, a_hi = np.maximum(lo_in, lo), np.minimum(hi_in, hi)
+                cands = np.flatnonzero(mine & (a_lo <= a_hi))
+                for c in rng.choice(cands, size=3) if len(cands) else []:
+                    A_c.append(c); A_d.append(int(rng.integers(a_lo[c], a_hi[c] + 1)))
+                b_lo, b_hi = np.maximum(C["eff"] + 1, lo), np.full(len(C["eff"]), hi)
+                cands = np.flatnonzero(mine & (b_lo <= b_hi))
+                for c in rng.choice(cands, size=3) if len(cands) else []:
+                    B_c.append(c); B_d.append(int(rng.integers(b_lo[c], b_hi[c] + 1)))
+                cov = np.flatnonzero(np.isin(C["vehicle"], (STATEWIDE, PA)) & (C["state"] == si) & (a_lo <= a_hi))
+                for c in rng.choice(cov, size=3) if len(cov) else []:
+                    D_st.append(si); D_fam.append(int(C["fam"][c])); D_d.append(int(rng.integers(a_lo[c], a_hi[c] + 1)))
+            # paid after the original end but inside an amendment's extension
+            ext = np.flatnonzero(usable & (C["state"] == si) & (C["eff"] > C["end"]) & (C["end"] < W1) & (C["eff"] > W0))
+            for c in rng.choice(ext, size=2) if len(ext) else []:
+                A_c.append(c); A_d.append(int(rng.integers(max(C["end"][c] + 1, W0), min(C["eff"][c], W1) + 1)))
+        if A_c:
+            finish_contract_rows(0, np.array(A_c, dtype=np.int64), np.array(A_d, dtype=np.int64))
+        if B_c:
+            finish_contract_rows(1, np.array(B_c, dtype=np.int64), np.array(B_d, dtype=np.int64))
+        if D_st:
+            self._add_free_rows(parts, 3, np.array(D_st), np.array(D_fam), np.array(D_d))
+
+    def _build_p2p(self) -> None:
+        """POs, lines, receipts, requisitions, invoices and payments, derived backwards from the payment date."""
+        rng, C, P = self.rng, self.C, self.P
+        n = len(P["pdate"])
+        scen = P["scen"]
+        has_po = np.isin(scen, (0, 1, 2, 3, 4))
+        no_po_invoice = (scen == 2) & (rng.random(n) < 0.03)   # non-exempt invoices without a PO
+        has_po &= ~no_po_invoice
+        has_inv = np.isin(scen, (0, 1, 2, 3, 5))
+        pcard = scen == 4
+        pricing = np.where(P["contract"] >= 0, P["contract"], 0)
+        pricing = np.where(C["vehicle"][pricing] == PA, C["master"][pricing], pricing)
+        pricing = np.where(P["contract"] >= 0, pricing, -1)
+
+        # dates (backwards from the payment)
+        u = rng.random(n)
+        lag = np.where(u < 0.15, rng.integers(2, 10, n), np.where(u < 0.78, rng.integers(10, 31, n), rng.integers(31, 76, n)))
+        received = P["pdate"] - lag
+        inv_date = received - rng.integers(0, 8, n)
+        rc_date = inv_date - rng.integers(0, 6, n)
+        lead = rng.integers(2, 31, n)
+        po_date = np.where(pcard, P["pdate"] - rng.integers(1, 6, n), rc_date - lead)
+        atf = has_po & ~pcard & (rng.random(n) < 0.03)          # confirming order: PO after the invoice
+        po_date = np.where(atf, np.minimum(inv_date + rng.integers(1, 16, n), P["pdate"] - 1), po_date)
+        rc_date = np.where(pcard, po_date + rng.integers(0, 4, n), rc_date)
+        late_rc = rng.random(n) < 0.15
+        promised = np.where(late_rc, rc_date - rng.integers(1, 11, n), rc_date + rng.integers(0, 8, n))
+
+        # PO lines
+        po_idx = np.flatnonzero(has_po)
+        n_po = len(po_idx)
+        nl = np.where(pcard[po_idx], rng.integers(1, 3, n_po), rng.choice([1, 2, 3, 4], size=n_po, p=[.5, .25, .15, .1]))
+        line_po = np.repeat(np.arange(n_po), nl)
+        line_no = np.arange(len(line_po)) - np.repeat(np.cumsum(nl) - nl, nl) + 1
+        first_line = line_no == 1
+        pc = po_idx[line_po]                                      # purchase index of each line
+        same = first_line | (rng.random(len(pc)) < 0.5)
+        line_comm = np.where(same, P["comm"][pc], self._random_comm_in(self.comm_fam[P["comm"][pc]]))
+        isz = np.array([len(self.comm_items[i]) for i in range(len(self.comms))])
+        ifirst = np.array([self.comm_items[i][0] for i in range(len(self.comms))])
+        item = ifirst[line_comm] + np.floor(rng.random(len(pc)) * isz[line_comm]).astype(np.int64)
+        base = self.item_base[item]
+        lpr = pricing[pc]
+        contract_price = np.round(base * self.C["cfac"][np.where(lpr >= 0, lpr, 0)]).astype(np.int64)
+        on_c = lpr >= 0
+        over = rng.random(len(pc)) < 0.1
+        unit = np.where(on_c, np.where(over, np.round(contract_price * rng.uniform(1.01, 1.15, len(pc))), contract_price),
+                        np.round(base * rng.uniform(0.9, 1.3, len(pc)))).astype(np.int64)
+        unit = np.maximum(unit, 1)
+        fam_of = self.comm_fam[line_comm]
+        qlo = np.array([f.qty[0] for f in self.fam_list])[fam_of]
+        qhi = np.array([f.qty[1] for f in self.fam_list])[fam_of]
+        qty = qlo + np.floor(rng.random(len(pc)) ** 2 * (qhi - qlo + 1)).astype(np.int64)
+        qty = np.where(pcard[pc], np.minimum(qty, 3), qty)
+        line_cents = np.maximum((qty * unit + 50) // 100, 1)
+        # p-card buys stay under the state's single-purchase limit
+        limit = self.pcard_limit[P["state"][pc]]
+        cap = pcard[pc] & (line_cents * 2 > limit)
+        qty = np.where(cap, 1, qty)
+        unit = np.where(cap, np.minimum(unit, limit * 40), unit)
+        line_cents = np.where(cap, np.maximum((qty * unit + 50) // 100, 1), line_cents)
+        po_total = np.zeros(n_po, dtype=np.int64)
+        np.add.at(po_total, line_po, line_cents)
+
+        # invoice amounts
+        amount = np.zeros(n, dtype=np.int64)
+        amount[po_idx] = po_total
+        nopo = np.flatnonzero(~has_po)
+        fam_np = self.comm_fam[P["comm"][nopo]]
+        plo = np.array([f.price[0] for f in self.fam_list])[fam_np]
+        phi = np.array([f.price[1] for f in self.fam_list])[fam_np]
+        amount[nopo] = np.round(np.exp(rng.uniform(np.log(plo), np.log(phi))) * 100).astype(np.int64)
+        match = np.full(n, "not_applicable", dtype=object)
+        um = rng.random(n)
+        match[has_po] = np.where(um[has_po] < 0.88, "first_pass", np.where(um[has_po] < 0.97, "after_exception", "unmatched"))
+        inv_amount = np.where((match == "unmatched"), np.round(amount * rng.uniform(1.0, 1.05, n)).astype(np.int64), amount)
+        terms_u = rng.random(n)
+        disc_pct = np.where(terms_u < 0.2, 2, np.where(terms_u < 0.25, 1, 0))
+        disc_days = np.where(disc_pct == 2, 10, 15)
+        terms = np.where(disc_pct == 2, "2/10 net 30", np.where(disc_pct == 1, "1/15 net 30", "net 30"))
+        terms = np.where(rng.random(n) < 0.05, None, terms).astype(object)
+        offered = np.where(disc_pct > 0, (inv_amount * disc_pct + 50) // 100, 0)
+        due = received + 30
+        taken = np.where((disc_pct > 0) & (P["pdate"] - inv_date <= disc_days), offered, 0)
+        days_late = np.maximum(P["pdate"] - due, 0)
+        interest = np.where((days_late > 0) & (rng.random(n) < 0.7), (inv_amount * days_late * 12 + 18250) // 36500, 0)
+        pay_amount = inv_amount - taken + interest
+
+        # payments: one per purchase, some invoices paid in two instalments, a few refunds
+        inv_mask = has_inv
+        split = inv_mask & (taken == 0) & (interest == 0) & (rng.random(n) < 0.05)
+        second_date = self.business_day(P["pdate"] + rng.integers(7, 31, n))
+        split &= second_date <= W1
+        first_part = np.where(split, (pay_amount * rng.integers(50, 81, n)) // 100, pay_amount)
+        refund = inv_mask & (rng.random(n) < 0.006)
+        refund_date = self.business_day(P["pdate"] + rng.integers(10, 91, n))
+        refund &= refund_date <= W1
+        refund_amt = -np.maximum((first_part * rng.integers(5, 101, n)) // 100, 1)
+        pay_src = np.concatenate([np.arange(n), np.flatnonzero(split), np.flatnonzero(refund)])
+        pay_date = np.concatenate([P["pdate"], second_date[split], refund_date[refund]])
+        pay_cents = np.concatenate([first_part, (pay_amount - first_part)[split], refund_amt[refund]])
+        pay_kind = np.concatenate([np.zeros(n, int), np.ones(split.sum(), int), np.full(refund.sum(), 2)])
+        porder = np.lexsort((pay_kind, pay_src, pay_date))
+        pay_src, pay_date, pay_cents, pay_kind = pay_src[porder], pay_date[porder], pay_cents[porder], pay_kind[porder]
+
+        # ids: invoices ordered by received date, POs by PO date
+        inv_idx = np.flatnonzero(has_inv)
+        inv_order = inv_idx[np.lexsort((inv_idx, received[inv_idx]))]
+        inv_seq = np.full(n, -1, dtype=np.int64)
+        inv_seq[inv_order] = np.arange(len(inv_order))
+        po_order = np.lexsort((np.arange(n_po), po_date[po_idx]))
+        po_seq_of_po = np.empty(n_po, dtype=np.int64)
+        po_seq_of_po[po_order] = np.arange(n_po)
+        po_seq = np.full(n, -1, dtype=np.int64)
+        po_seq[po_idx] = po_seq_of_po
+
+        self.V = dict(n=n, has_po=has_po, has_inv=has_inv, pcard=pcard, received=received, inv_date=inv_date,
+                      rc_date=rc_date, po_date=po_date, promised=promised, po_idx=po_idx, n_po=n_po, line_po=line_po,
+                      line_no=line_no, line_comm=line_comm, item=item, qty=qty, unit=unit, line_cents=line_cents,
+                      po_total=po_total, match=match, inv_amount=inv_amount, terms=terms, offered=offered, due=due,
+                      taken=taken, interest=interest, pay_src=pay_src, pay_date=pay_date, pay_cents=pay_cents,
+                      pay_kind=pay_kind, inv_order=inv_order, inv_seq=inv_seq, po_order=po_order, po_seq=po_seq,
+                      po_seq_of_po=po_seq_of_po, disc_pct=disc_pct)
+
+    # ---------------------------------------------------------------- tables from arrays
+    def emit_sourcing_tables(self) -> None:
+        rng, C, S, B, AW, A = self.rng, self.C, self.S, self.B, self.AW, self.A
+        nc = self.n_contracts
+        sol_ids = fmt.prefixed("SOL", np.arange(1, len(S["state"]) + 1), 6)
+        awd_ids = fmt.prefixed("AWD", np.arange(1, len(AW["sol"]) + 1), 6)
+        self.contract_ids = fmt.prefixed("CT", np.arange(1, nc + 1), 6)
+        st_codes = pl.Series("s", [s.code for s in self.states], dtype=pl.Utf8)
+        S_ag = np.array(S["agency"], dtype=np.int64)
+        self.put("solicitations", {
+            "solicitation_id": sol_ids, "state_code": fmt.ref(st_codes, S["state"]),
+            "agency_id": fmt.ref(self.ag_ids, S_ag), "title": S["title"], "method": S["method"],
+            "commodity_code": fmt.ref(self.comm_codes, S["comm"]), "issue_date": fmt.s_date(S["issue"]),
+            "close_date": fmt.s_date(S["close"]), "estimated_value": fmt.s_money(S["est"]),
+            "is_emergency": fmt.s_bool(S["emerg"]), "is_electronic_submission": fmt.s_bool(S["elec"]),
+            "status": S["status"]})
+        nb = len(B["sol"])
+        self.put("bids", {
+            "bid_id": fmt.prefixed("BID", np.arange(1, nb + 1), 7), "solicitation_id": fmt.ref(sol_ids, B["sol"]),
+            "supplier_id": fmt.ref(self.sup_ids, B["supplier"]), "submitted_date": fmt.s_date(B["date"]),
+            "bid_amount": fmt.s_money(B["amount"]), "is_responsive": fmt.s_bool(B["resp"])})
+        self.put("awards", {
+            "award_id": awd_ids, "solicitation_id": fmt.ref(sol_ids, AW["sol"]),
+            "supplier_id": fmt.ref(self.sup_ids, AW["supplier"]), "award_date": fmt.s_date(AW["date"]),
+            "published_date": fmt.s_date(AW["pub"]), "award_value": fmt.s_money(AW["value"]), "status": AW["status"]})
+        # requisitions for agency-issued solicitations (central-office ones get the requesting agency)
+        S_state = np.array(S["state"], dtype=np.int64)
+        req_ag = np.where(S_ag >= 0, S_ag, self.pick_agency(S_state))
+        issue = np.array(S["issue"], dtype=np.int64)
+        r_created = issue - rng.integers(20, 91, len(issue))
+        r_approved = r_created + rng.integers(1, 21, len(issue))
+        self._sol_req = dict(state=S_state, agency=req_ag, comm=np.array(S["comm"]), created=r_created,
+                             approved=r_approved, est=np.array(S["est"], dtype=np.int64))
+
+        prog = [p for p in C["program"]]
+        lead = [self.states[int(C["state"][c])].code if C["vehicle"][c] == MASTER else None for c in range(nc)]
+        fee = [("0.0025" if COOP_FEE_RATE.get(prog[c]) else None) if C["vehicle"][c] in (MASTER, PA) else None
+               for c in range(nc)]
+        titles = []
+        for c in range(nc):
+            ft = self.comms[int(C["comm"][c])].family_title
+            v = int(C["vehicle"][c])
+            titles.append(f"{ft} ({prog[c]} master agreement)" if v == MASTER else
+                          f"{ft} ({prog[c]} participating addendum)" if v == PA else
+                          f"Statewide contract: {ft}" if v == STATEWIDE else ft)
+        self.put("contracts", {
+            "contract_id": self.contract_ids, "contract_number": C["number"],
+            "state_code": fmt.ref(st_codes, C["state"]), "agency_id": fmt.ref(self.ag_ids, C["agency"]),
+            "supplier_id": fmt.ref(self.sup_ids, C["supplier"]), "title": titles,
+            "vehicle": [VEHICLES[int(v)] for v in C["vehicle"]], "coop_program": prog,
+            "master_contract_id": fmt.ref(self.contract_ids, C["master"]), "lead_state_code": lead,
+            "award_id": fmt.ref(awd_ids, C["award"]), "commodity_code": fmt.ref(self.comm_codes, C["comm"]),
+            "procurement_method": C["method"], "signed_date": fmt.s_date(C["signed"]),
+            "start_date": fmt.s_date(C["start"]), "end_date": fmt.s_date(C["end"]),
+            "original_value": fmt.s_money(C["value"]), "current_value": fmt.s_money(C["current"]),
+            "admin_fee_rate": fee})
+        na = len(A["contract"])
+        order = sorted(range(na), key=lambda i: (A["contract"][i], A["num"][i]))
+        self.put("contract_amendments", {
+            "amendment_id": fmt.prefixed("AMD", np.arange(1, na + 1), 6),
+            "contract_id": fmt.ref(self.contract_ids, [A["contract"][i] for i in order]),
+            "amendment_number": [str(A["num"][i]) for i in order],
+            "amendment_date": fmt.s_date([A["date"][i] for i in order]),
+            "value_change": fmt.s_money([A["change"][i] for i in order]),
+            "new_end_date": fmt.s_date([NULL_DATE if A["new_end"][i] is None else A["new_end"][i] for i in order]),
+            "reason": [A["reason"][i] for i in order]})
+        # price lists: every non-PA contract prices the catalogue items of its family (PAs use the master's)
+        pc, pi = [], []
+        for c in range(nc):
+            if C["vehicle"][c] == PA:
+                continue
+            for ci in self.fam_comms[int(C["fam"][c])]:
+                for it in self.comm_items[int(ci)]:
+                    pc.append(c); pi.append(int(it))
+        pc, pi = np.array(pc, dtype=np.int64), np.array(pi, dtype=np.int64)
+        cp = np.round(self.item_base[pi] * C["cfac"][pc]).astype(np.int64)
+        lp = np.maximum(np.round(self.item_base[pi] * self.item_listfac[pi]).astype(np.int64), cp)
+        self.put("contract_prices", {
+            "contract_id": fmt.ref(self.contract_ids, pc), "item_number": fmt.ref(self.item_num, pi),
+            "item_description": fmt.ref(self.item_desc, pi), "commodity_code": fmt.ref(self.comm_codes, self.item_comm[pi]),
+            "unit_of_measure": fmt.ref(self.item_uom, pi), "contract_price": fmt.s_price(cp),
+            "list_price": fmt.s_price(lp), "effective_from": fmt.s_date(C["start"][pc]),
+            "effective_to": fmt.s_date(C["eff"][pc])})
+
+    def emit_p2p_tables(self) -> None:
+        rng, C, P, V = self.rng, self.C, self.P, self.V
+        st_codes = pl.Series("s", [s.code for s in self.states], dtype=pl.Utf8)
+        n = V["n"]
+        po_idx, po_order = V["po_idx"], V["po_order"]
+        # ---- purchase orders (rows in PO-date order)
+        pp = po_idx[po_order]                                    # purchase of each PO row
+        n_po = V["n_po"]
+        po_ids = fmt.prefixed("PO", np.arange(1, n_po + 1), 8)
+        contract = P["contract"][pp]
+        on_c = contract >= 0
+        u = rng.random(n_po)
+        channel = np.where(V["pcard"][pp], "pcard", np.where(on_c, np.where(u < 0.35, "catalog", np.where(u < 0.55, "punchout", "manual")),
+                                                             np.where(u < 0.08, "catalog", "manual")))
+        release = on_c & (channel != "pcard") & (rng.random(n_po) < 0.5)
+        cnum = pl.Series("c", self.C["number"], dtype=pl.Utf8)
+        plain = fmt.ref(st_codes, P["state"][pp]).to_frame("s").with_columns(
+            n=fmt.prefixed("", np.arange(1, n_po + 1), 7))
+        po_number = plain.select((pl.col("s") + pl.lit("-PO-") + pl.col("n")).alias("v"))["v"]
+        rel = pl.DataFrame({"c": fmt.ref(cnum, np.where(release, contract, -1)),
+                            "r": fmt.prefixed("", np.arange(1, n_po + 1), 6), "p": po_number})
+        po_number = rel.select(pl.when(pl.col("c").is_not_null()).then(pl.col("c") + pl.lit(":") + pl.col("r"))
+                               .otherwise(pl.col("p")).alias("v"))["v"]
+        # requisitions behind 70% of non-p-card POs
+        has_req = ~V["pcard"][pp] & (rng.random(n_po) < 0.7)
+        req_po = np.flatnonzero(has_req)
+        fast = np.isin(channel[req_po], ("catalog", "punchout"))
+        appr = V["po_date"][pp][req_po] - np.where(fast, rng.integers(0, 2, len(req_po)), rng.integers(0, 11, len(req_po)))
+        created = appr - rng.integers(0, 8, len(req_po))
+        sr = self._sol_req
+        n_sr = len(sr["state"])
+        n_extra = max(3, int(round(0.04 * (n_sr + len(req_po)))))
+        ex_st = rng.integers(0, self.n_states, n_extra)
+        ex_created = W1 - rng.integers(0, 300, n_extra)
+        ex_status = np.where(rng.random(n_extra) < 0.5, "draft", "cancelled")
+        req_state = np.concatenate([sr["state"], P["state"][pp][req_po], ex_st])
+        req_agency = np.concatenate([sr["agency"], P["agency"][pp][req_po], self.pick_agency(ex_st)])
+        req_comm = np.concatenate([sr["comm"], P["comm"][pp][req_po], rng.integers(0, len(self.comms), n_extra)])
+        req_created = np.concatenate([sr["created"], created, ex_created])
+        req_appr = np.concatenate([sr["approved"], appr, np.where(ex_status == "cancelled", ex_created + 3, NULL_DATE)])
+        req_est = np.concatenate([sr["est"], V["po_total"][po_order][req_po] * rng.integers(90, 121, len(req_po)) // 100,
+                                  rng.integers(50_000, 5_000_000, n_extra)])
+        req_status = np.concatenate([np.full(n_sr, "approved"), np.full(len(req_po), "ordered"), ex_status])
+        ro = np.lexsort((np.arange(len(req_created)), req_created))
+        req_seq = np.empty(len(ro), dtype=np.int64)
+        req_seq[ro] = np.arange(len(ro))
+        req_ids = fmt.prefixed("REQ", np.arange(1, len(ro) + 1), 8)
+        self.put("requisitions", {
+            "requisition_id": req_ids, "state_code": fmt.ref(st_codes, req_state[ro]),
+            "agency_id": fmt.ref(self.ag_ids, req_agency[ro]), "commodity_code": fmt.ref(self.comm_codes, req_comm[ro]),
+            "created_date": fmt.s_date(req_created[ro]), "approved_date": fmt.s_date(req_appr[ro]),
+            "estimated_amount": fmt.s_money(req_est[ro]), "status": req_status[ro]})
+        po_req = np.full(n_po, -1, dtype=np.int64)
+        po_req[req_po] = req_seq[n_sr + np.arange(len(req_po))]
+        status = np.where(rng.random(n_po) < 0.7, "closed", "received")
+        self.put("purchase_orders", {
+            "po_id": po_ids, "po_number": po_number, "state_code": fmt.ref(st_codes, P["state"][pp]),
+            "agency_id": fmt.ref(self.ag_ids, P["agency"][pp]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][pp]),
+            "requisition_id": fmt.ref(req_ids, po_req), "contract_id": fmt.ref(self.contract_ids, contract),
+            "po_date": fmt.s_date(V["po_date"][pp]), "total_amount": fmt.s_money(V["po_total"][po_order]),
+            "channel": channel, "approval_method": np.where(rng.random(n_po) < 0.85, "electronic", "paper"),
+            "status": status})
+        # ---- lines and receipts (grouped by PO id)
+        lp = V["po_seq_of_po"][V["line_po"]]
+        lo = np.lexsort((V["line_no"], lp))
+        lpo = lp[lo]
+        item = V["item"][lo]
+        purch = po_idx[V["line_po"][lo]]
+        self.put("purchase_order_lines", {
+            "po_id": fmt.ref(po_ids, lpo), "line_number": fmt.s_int(V["line_no"][lo]),
+            "item_number": fmt.ref(self.item_num, item), "item_description": fmt.ref(self.item_desc, item),
+            "commodity_code": fmt.ref(self.comm_codes, V["line_comm"][lo]), "quantity": fmt.s_price(V["qty"][lo] * 10_000),
+            "unit_of_measure": fmt.ref(self.item_uom, item), "unit_price": fmt.s_price(V["unit"][lo]),
+            "line_amount": fmt.s_money(V["line_cents"][lo])})
+        nl = len(lo)
+        rdate = V["rc_date"][purch] + np.where(rng.random(nl) < 0.1, -rng.integers(0, 3, nl), 0)
+        self.put("receipts", {
+            "receipt_id": fmt.prefixed("RCV", np.arange(1, nl + 1), 8), "po_id": fmt.ref(po_ids, lpo),
+            "line_number": fmt.s_int(V["line_no"][lo]), "receipt_date": fmt.s_date(rdate),
+            "promised_date": fmt.s_date(np.where(rng.random(nl) < 0.05, NULL_DATE, V["promised"][purch])),
+            "quantity_received": fmt.s_price(V["qty"][lo] * 10_000)})
+        # ---- invoices (received-date order)
+        io = V["inv_order"]
+        n_inv = len(io)
+        inv_ids = fmt.prefixed("INV", np.arange(1, n_inv + 1), 8)
+        sup = P["supplier"][io]
+        style = self.rec_ent[sup] % 3
+        num = pl.Series("n", (np.arange(n_inv) * 7919 + 104_729) % 9_000_000 + 1_000_000)
+        yr = pl.Series("y", V["inv_date"][io].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
+        inv_num = pl.DataFrame({"s": style, "n": num, "y": yr}).select(
+            pl.when(pl.col("s") == 0).then(pl.lit("INV-") + pl.col("n").cast(pl.Utf8))
+            .when(pl.col("s") == 1).then(pl.col("n").cast(pl.Utf8))
+            .otherwise(pl.col("y").cast(pl.Utf8) + pl.lit("-") + (pl.col("n") % 100_000).cast(pl.Utf8).str.zfill(5)).alias("v"))["v"]
+        terms = V["terms"][io]
+        self.put("invoices", {
+            "invoice_id": inv_ids, "invoice_number": inv_num, "state_code": fmt.ref(st_codes, P["state"][io]),
+            "agency_id": fmt.ref(self.ag_ids, P["agency"][io]), "supplier_id": fmt.ref(self.sup_ids, sup),
+            "po_id": fmt.ref(po_ids, V["po_seq"][io]), "invoice_date": fmt.s_date(V["inv_date"][io]),
+            "received_date": fmt.s_date(V["received"][io]), "due_date": fmt.s_date(V["due"][io]),
+            "amount": fmt.s_money(V["inv_amount"][io]), "payment_terms": pl.Series("t", list(terms), dtype=pl.Utf8),
+            "discount_offered": fmt.s_money(V["offered"][io], null=V["disc_pct"][io] == 0),
+            "is_electronic": fmt.s_bool(rng.random(n_inv) < 0.45), "match_status": V["match"][io].astype(str)})
+        # ---- payments (date order)
+        src = V["pay_src"]
+        npay = len(src)
+        kind = V["pay_kind"]
+        first = kind == 0
+        method = np.where(V["pcard"][src], "pcard", np.where(P["scen"][src] == 6, np.where(rng.random(npay) < 0.5, "wire", "ach"),
+                                                               np.where(rng.random(npay) < 0.72, "ach", "check")))
+        method = np.where(kind == 2, "check", method).astype(object)
+        method[rng.random(npay) < 0.02] = None
+        payee = pl.DataFrame({"a": fmt.ref(self.rec_payee, P["supplier"][src]), "b": fmt.ref(self.rec_payee_alt, P["supplier"][src]),
+                              "u": rng.random(npay) < 0.15}).select(
+            pl.when(pl.col("u")).then(pl.col("b")).otherwise(pl.col("a")).alias("v"))["v"]
+        payee = payee.scatter(np.flatnonzero(rng.random(npay) < 0.01), None)
+        pay_comm = np.where(rng.random(npay) < 0.01, -1, P["comm"][src])   # checkbook lines without a code
+        self.put("payments", {
+            "payment_id": fmt.prefixed("PMT", np.arange(1, npay + 1), 8), "state_code": fmt.ref(st_codes, P["state"][src]),
+            "agency_id": fmt.ref(self.ag_ids, P["agency"][src]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][src]),
+            "payee_name": payee, "invoice_id": fmt.ref(inv_ids, V["inv_seq"][src]), "po_id": fmt.ref(po_ids, V["po_seq"][src]),
+            "contract_id": fmt.ref(self.contract_ids, P["contract"][src]), "commodity_code": fmt.ref(self.comm_codes, pay_comm),
+            "payment_date": fmt.s_date(V["pay_date"]), "amount": fmt.s_money(V["pay_cents"]),
+            "payment_method": pl.Series("m", list(method), dtype=pl.Utf8),
+            "discount_taken": fmt.s_money(np.where(first, V["taken"][src], 0), null=~first | (V["disc_pct"][src] == 0)),
+            "interest_paid": fmt.s_money(np.where(first, V["interest"][src], 0), null=~first | (V["interest"][src] == 0)),
+            "bank_account": fmt.ref(self.bank, P["supplier"][src]).scatter(
+                np.flatnonzero(V["pcard"][src] | (rng.random(npay) < 0.3)), None)})
+        self.truth_payments = dict(state=P["state"][src], agency=P["agency"][src], comm=pay_comm,
+                                   contract=P["contract"][src], invoice=V["inv_seq"][src], date=V["pay_date"],
+                                   cents=V["pay_cents"])
+        self.truth_invoices = dict(state=P["state"][io], agency=P["agency"][io], received=V["received"][io])
+
+    def emit_coop_sales(self) -> None:
+        rng, C = self.rng, self.C
+        pas = np.flatnonzero((C["vehicle"] == PA) & (np.maximum(C["start"], W0) <= np.minimum(C["eff"], W1)))
+        n = self.n(100_000, 150)
+        w = np.sqrt(C["value"][pas].astype(float))
+        pa = rng.choice(pas, size=n, p=w / w.sum())
+        m = C["master"][pa]
+        si = C["state"][pa]
+        d = self.uniform_days(np.maximum(C["start"][pa], W0), np.minimum(C["eff"][pa], W1))
+        comm = self._random_comm_in(C["fam"][pa])
+        isz = np.array([len(self.comm_items[i]) for i in range(len(self.comms))])
+        ifirst = np.array([self.comm_items[i][0] for i in range(len(self.comms))])
+        item = ifirst[comm] + np.floor(rng.random(n) * isz[comm]).astype(np.int64)
+        cp = np.round(self.item_base[item] * C["cfac"][m]).astype(np.int64)
+        lp = np.maximum(np.round(self.item_base[item] * self.item_listfac[item]).astype(np.int64), cp)
+        fam_of = self.comm_fam[comm]
+        qhi = np.minimum(np.array([f.qty[1] for f in self.fam_list])[fam_of], 60)
+        qty = 1 + np.floor(rng.random(n) ** 2 * qhi).astype(np.int64)
+        ot = rng.choice(4, size=n, p=[.9, .035, .045, .02])
+        order_type = np.array(["sale", "credit", "return", "upgrade"])[ot]
+        qty = np.where(np.isin(ot, (1, 2)), -qty, qty)
+        total = np.sign(qty) * ((np.abs(qty) * cp + 50) // 100)
+        rate = np.array([COOP_FEE_RATE.get(C["program"][int(x)], 0) for x in range(self.n_contracts)])[m]
+        fee = np.sign(total) * ((np.abs(total) * rate + 5_000) // 10_000)
+        quarter = d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) // 3
+        under = ((m * 7 + quarter * 13) % 17) == 0   # a few master x quarter combinations under-report the fee
+        fee = np.where(under, fee // 2, fee)
+        fee_null = rate == 0
+        # customers: the state's agencies or local entities
+        use_ag = rng.random(n) < 0.55
+        ag = self.pick_agency(si)
+        cust_name, cust_type = [], []
+        loc_pick = rng.integers(0, 6, n)
+        for i in range(n):
+            if use_ag[i]:
+                cust_name.append(self.ag_name[int(ag[i])]); cust_type.append(self.ag_type[int(ag[i])])
+            else:
+                nm, tp = self.local_customers[int(si[i])][int(loc_pick[i])]
+                cust_name.append(nm); cust_type.append(tp)
+        order = np.lexsort((np.arange(n), d, m))
+        st_codes = pl.Series("s", [s.code for s in self.states], dtype=pl.Utf8)
+        dealers = pl.Series("d", [self.fake.company() for _ in range(5)], dtype=pl.Utf8)
+        dealer_idx = np.where(rng.random(n) < 0.3, rng.integers(0, 5, n), -1)
+        o = order
+        self.put("coop_sales", {
+            "sales_line_id": fmt.prefixed("CS", np.arange(1, n + 1), 8), "master_contract_id": fmt.ref(self.contract_ids, m[o]),
+            "coop_program": [C["program"][int(x)] for x in m[o]], "supplier_id": fmt.ref(self.sup_ids, C["supplier"][m[o]]),
+            "state_code": fmt.ref(st_codes, si[o]), "customer_type": [cust_type[i] for i in o],
+            "customer_name": [cust_name[i] for i in o], "agency_id": fmt.ref(self.ag_ids, np.where(use_ag, ag, -1)[o]),
+            "customer_po_number": fmt.prefixed("CPO", rng.integers(1_000_000, 9_999_999, n), 7),
+            "contractor_order_number": fmt.prefixed("SO", rng.integers(10_000_000, 99_999_999, n), 8),
+            "order_type": order_type[o], "po_date": fmt.s_date((d - rng.integers(5, 41, n))[o]),
+            "ship_date": fmt.s_date((d - rng.integers(0, 6, n))[o]), "invoice_date": fmt.s_date(d[o]),
+            "invoice_number": fmt.prefixed("I", rng.integers(1_000_000, 9_999_999, n), 7),
+            "product_number": fmt.ref(self.item_num, item[o]), "product_description": fmt.ref(self.item_desc, item[o]),
+            "commodity_code": fmt.ref(self.comm_codes, comm[o]), "unit_of_measure": fmt.ref(self.item_uom, item[o]),
+            "list_price": fmt.s_price(lp[o]), "contract_price": fmt.s_price(cp[o]), "quantity": fmt.s_price(qty[o] * 10_000),
+            "total": fmt.s_money(total[o]), "admin_fee": fmt.s_money(fee[o], null=fee_null[o]),
+            "dealer": fmt.ref(dealers, dealer_idx[o])})
+
+    # ---------------------------------------------------------------- invalid rows
+    def inject_invalid(self, entity: str, columns: dict[str, list[str]]) -> list[dict]:
+        """Insert cloned rows with one broken field each; returns the expected-quarantine records."""
+        rng = self.rng
+        df = self.tables[entity]
+        n = df.height
+        k = max(3, int(round(0.002 * n)))
+        pk = load_schema()[entity].primary_key[0]
+        templates = rng.integers(0, n, k)
+        bad = df[templates.tolist()]
+        kinds = ("required", "date", "number")
+        recs = []
+        new_pk = [f"{v}X{j + 1}" for j, v in enumerate(bad[pk].to_list())]
+        bad = bad.with_columns(pl.Series(pk, new_pk, dtype=pl.Utf8))
+        rows = bad.to_dicts()
+        for j in range(k):
+            kind = kinds[j % 3]
+            col = columns[kind][(j // 3) % len(columns[kind])]
+            if kind == "required":
+                rows[j][col] = None
+                problem = "required field empty"
+            elif kind == "date":
+                rows[j][col] = "2024-13-45"
+                problem = "unparseable date"
+            else:
+                rows[j][col] = "12,3x"
+                problem = "non-numeric amount"
+            recs.append({"col": col, "problem": problem})
+        bad = pl.DataFrame(rows, schema={c: pl.Utf8 for c in df.columns})
+        positions = np.sort(rng.choice(n + k, size=k, replace=False))
+        is_bad = np.zeros(n + k, dtype=bool)
+        is_bad[positions] = True
+        src = np.empty(n + k, dtype=np.int64)
+        src[~is_bad] = np.arange(n)
+        src[is_bad] = n + np.arange(k)
+        self.tables[entity] = pl.concat([df, bad]).select(pl.all().gather(src))
+        return [{"entity": entity, "row_number": int(p) + 1, "column": r["col"], "problem": r["problem"]}
+                for p, r in zip(positions, recs)]
+
+
+# ----------------------------------------------------------------------------------------------- API
+def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, seed: int = 42,
+             states: Sequence[str] = DEFAULT_STATES, progress: ProgressFn | None = None) -> GenerationResult:
+    """Write one canonical CSV per entity to landing_dir and the ground truth to truth_dir."""
+    t0 = time.perf_counter()
+    if not (isinstance(scale, (int, float)) and scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    codes = validate_states(states)
+    landing_dir, truth_dir = Path(landing_dir), Path(truth_dir)
+    schema = load_schema()
+
+    b = _Builder(float(scale), int(seed), codes)
+    b.build_reference()
+    b.build_agencies()
+    b.build_suppliers()
+    b.build_staff()
+    b.build_contracts()
+    b.build_purchases()
+    b.emit_sourcing_tables()
+    b.emit_p2p_tables()
+    b.emit_coop_sales()
+
+    valid_rows = {name: b.tables[name].height for name in schema}
+    quarantine = b.inject_invalid("payments", {"required": ["agency_id", "payment_date", "supplier_id"],
+                                               "date": ["payment_date"], "number": ["amount"]})
+    quarantine += b.inject_invalid("invoices", {"required": ["supplier_id", "invoice_number", "received_date"],
+                                                "date": ["received_date", "invoice_date"], "number": ["amount"]})
+    invalid_rows = {name: 0 for name in schema}
+    for q in quarantine:
+        invalid_rows[q["entity"]] += 1
+
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    rows: dict[str, int] = {}
+    total = len(schema) + 1
+    for i, (name, ent) in enumerate(schema.items(), start=1):
+        df = b.tables[name]
+        if list(df.columns) != ent.column_names:
+            missing = set(ent.column_names) ^ set(df.columns)
+            if missing:
+                raise RuntimeError(f"generator bug: {name} columns differ from the schema: {sorted(missing)}")
+            df = df.select(ent.column_names)
+        path = landing_dir / f"{name}.csv"
+        df.write_csv(path, null_value="", line_terminator="\n")
+        files[name] = path
+        rows[name] = df.height
+        if progress:
+            progress(name, i, total)
+
+    # ---- ground truth
+    C = b.C
+    tp, ti = b.truth_payments, b.truth_invoices
+    tin = TruthInputs(
+        state_codes=[s.code for s in b.states], fy_start=b.fy_start, agency_ids=b.ag_id_list, agency_state=b.ag_state,
+        comm_addressable=b.comm_addr, comm_family=b.comm_fam,
+        c_state=C["state"], c_vehicle=C["vehicle"], c_family=C["fam"], c_start=C["start"], c_eff_end=C["eff"],
+        p_state=tp["state"], p_agency=tp["agency"], p_comm=tp["comm"], p_contract=tp["contract"],
+        p_invoice=tp["invoice"], p_date=tp["date"].astype(np.int64), p_cents=tp["cents"].astype(np.int64),
+        i_state=ti["state"], i_agency=ti["agency"], i_received=ti["received"].astype(np.int64),
+    )
+    kpis = compute_kpis(tin)
+    with open(truth_dir / "kpis.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=KPI_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(kpis)
+    with open(truth_dir / "expected_quarantine.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["entity", "row_number", "column", "problem"])
+        for q in sorted(quarantine, key=lambda r: (r["entity"], r["row_number"])):
+            w.writerow([q["entity"], q["row_number"], q["column"], q["problem"]])
+    with open(truth_dir / "supplier_entities.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["supplier_id", "entity_id"])
+        w.writerows(b.entity_rows)
+    (truth_dir / "row_counts.json").write_text(json.dumps(
+        {"valid_rows": valid_rows, "invalid_rows": invalid_rows, "file_rows": rows}, indent=2) + "\n", encoding="utf-8")
+    manifest = {
+        "generator": "ingestion.synthetic", "generator_version": GENERATOR_VERSION, "seed": int(seed),
+        "scale": float(scale), "states": codes,
+        "window": {"start": WINDOW_START.isoformat(), "end": WINDOW_END.isoformat()},
+        "entities": list(schema), "kpis": ["1.1", "7.2", "12.2"],
+        "money": "exact: integer cents in the generator, Decimal in the truth files",
+        "diagnostics": kpi_diagnostics(tin),
+    }
+    (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    if progress:
+        progress("ground_truth", total, total)
+    return GenerationResult(files=files, rows=rows, truth_dir=truth_dir, valid_rows=valid_rows,
+                            invalid_rows=invalid_rows, seconds=time.perf_counter() - t0)

@@ -1,0 +1,350 @@
+"""The synthetic generator: determinism, schema conformance, referential integrity and ground truth.
+
+The KPI check re-computes 1.1, 7.2 and 12.2 from the CSV files with polars, independently of the
+generator's own numpy computation, following docs/kpis.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ingestion.common.schema import load_schema
+from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, GenerationResult, generate
+
+SCALE = 0.002
+SCHEMA = load_schema()
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory) -> tuple[Path, Path, GenerationResult]:
+    root = tmp_path_factory.mktemp("synthetic")
+    calls: list[tuple[str, int, int]] = []
+    res = generate(root / "landing", root / "truth", scale=SCALE, seed=42,
+                   progress=lambda s, d, t: calls.append((s, d, t)))
+    assert calls and calls[-1][1] == calls[-1][2]
+    assert {c[0] for c in calls} >= set(SCHEMA)
+    return root / "landing", root / "truth", res
+
+
+def _quarantine(truth: Path) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    with open(truth / "expected_quarantine.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            out.setdefault(r["entity"], set()).add(int(r["row_number"]))
+    return out
+
+
+def _read(landing: Path, name: str, bad: dict[str, set[int]] | None = None) -> pl.DataFrame:
+    df = pl.read_csv(landing / f"{name}.csv", infer_schema=False)
+    if bad and bad.get(name):
+        df = df.with_row_index("_rn", offset=1).filter(~pl.col("_rn").is_in(sorted(bad[name]))).drop("_rn")
+    return df
+
+
+def _all_files(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+# ------------------------------------------------------------------------------------------- basics
+def test_defaults():
+    assert DEFAULT_STATES == ("NV", "TX", "NY", "MI")
+    assert DEFAULT_SCALE == 0.02
+
+
+def test_deterministic_and_seed_sensitive(gen, tmp_path):
+    landing, truth, _ = gen
+    generate(tmp_path / "a" / "landing", tmp_path / "a" / "truth", scale=SCALE, seed=42)
+    assert _all_files(tmp_path / "a" / "landing") == _all_files(landing)
+    assert _all_files(tmp_path / "a" / "truth") == _all_files(truth)
+    generate(tmp_path / "b" / "landing", tmp_path / "b" / "truth", scale=SCALE, seed=7)
+    other = _all_files(tmp_path / "b" / "landing")
+    assert other.keys() == _all_files(landing).keys()
+    assert other["payments.csv"] != _all_files(landing)["payments.csv"]
+
+
+def test_unknown_state_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="ZZ"):
+        generate(tmp_path / "l", tmp_path / "t", scale=SCALE, states=("NV", "ZZ"))
+
+
+def test_any_state_code_works(tmp_path):
+    res = generate(tmp_path / "l", tmp_path / "t", scale=0.001, seed=3, states=("AL", "DC"))
+    states = _read(tmp_path / "l", "states")
+    assert dict(zip(states["state_code"], states["fiscal_year_start_month"])) == {"AL": "10", "DC": "10"}
+    assert res.rows["payments"] > 0
+
+
+def test_every_entity_file_with_schema_header(gen):
+    landing, _, res = gen
+    assert set(res.files) == set(SCHEMA)
+    for name, ent in SCHEMA.items():
+        path = landing / f"{name}.csv"
+        assert res.files[name] == path and path.exists()
+        raw = path.read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf")
+        header = raw.split(b"\n", 1)[0].decode("utf-8")
+        assert header == ",".join(ent.column_names), name
+        assert res.rows[name] == _read(landing, name).height
+        assert res.rows[name] > 0, name
+
+
+def test_row_counts_and_manifest(gen):
+    landing, truth, res = gen
+    counts = json.loads((truth / "row_counts.json").read_text())
+    bad = _quarantine(truth)
+    for name in SCHEMA:
+        assert counts["valid_rows"][name] + counts["invalid_rows"][name] == res.rows[name]
+        assert counts["invalid_rows"][name] == len(bad.get(name, ()))
+    assert counts["invalid_rows"]["payments"] >= 3 and counts["invalid_rows"]["invoices"] >= 3
+    manifest = json.loads((truth / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and manifest["scale"] == SCALE and manifest["states"] == list(DEFAULT_STATES)
+    assert manifest["window"] == {"start": "2023-01-01", "end": "2025-12-31"}
+    assert not (landing / "kpis.csv").exists()
+
+
+def test_fiscal_year_starts(gen):
+    landing, _, _ = gen
+    st = _read(landing, "states")
+    assert dict(zip(st["state_code"], st["fiscal_year_start_month"])) == {"NV": "7", "TX": "9", "NY": "4", "MI": "10"}
+
+
+# ------------------------------------------------------------------------------------------- validity
+def test_required_allowed_and_formats(gen):
+    landing, truth, _ = gen
+    bad = _quarantine(truth)
+    for name, ent in SCHEMA.items():
+        df = _read(landing, name)
+        rn = pl.Series("rn", range(1, df.height + 1))
+        quarantined = rn.is_in(sorted(bad.get(name, set())))
+        for col in ent.columns:
+            s = df[col.name]
+            ok = ~quarantined
+            if col.required:
+                empty = s.is_null() & ok
+                assert not empty.any(), f"{name}.{col.name}: empty required value at rows {rn.filter(empty).head(5).to_list()}"
+            vals = s.filter(ok).drop_nulls()
+            if col.allowed:
+                assert set(vals.unique().to_list()) <= set(col.allowed), f"{name}.{col.name}"
+            if col.type == "date":
+                assert vals.str.contains(r"^\d{4}-\d{2}-\d{2}$").all(), f"{name}.{col.name}"
+                assert vals.str.to_date("%Y-%m-%d", strict=False).null_count() == 0, f"{name}.{col.name}"
+            if col.type == "money":
+                assert vals.str.contains(r"^-?\d+\.\d{2}$").all(), f"{name}.{col.name}"
+            if col.type == "price":
+                assert vals.str.contains(r"^-?\d+(\.\d{1,4})?$").all(), f"{name}.{col.name}"
+            if col.type == "boolean":
+                assert set(vals.unique().to_list()) <= {"true", "false"}, f"{name}.{col.name}"
+            if col.type == "integer":
+                assert vals.str.contains(r"^-?\d+$").all(), f"{name}.{col.name}"
+            if col.min is not None and col.type in ("money", "price", "integer"):
+                assert (vals.cast(pl.Float64) >= col.min).all(), f"{name}.{col.name}"
+            if col.max is not None and col.type in ("money", "price", "integer"):
+                assert (vals.cast(pl.Float64) <= col.max).all(), f"{name}.{col.name}"
+        pk = list(ent.primary_key)
+        valid = df.filter(~quarantined)
+        assert valid.select(pk).is_duplicated().sum() == 0, f"{name}: duplicate primary key"
+
+
+def test_injected_bad_rows_are_as_recorded(gen):
+    landing, truth, _ = gen
+    with open(truth / "expected_quarantine.csv", encoding="utf-8") as fh:
+        recs = list(csv.DictReader(fh))
+    assert {r["entity"] for r in recs} == {"payments", "invoices"}
+    problems = {r["problem"] for r in recs}
+    assert {"required field empty", "unparseable date", "non-numeric amount"} <= problems
+    for r in recs:
+        df = _read(landing, r["entity"])
+        v = df[r["column"]][int(r["row_number"]) - 1]
+        expected = {"required field empty": None, "unparseable date": "2024-13-45", "non-numeric amount": "12,3x"}
+        assert v == expected[r["problem"]], r
+
+
+def test_referential_integrity(gen):
+    landing, truth, _ = gen
+    bad = _quarantine(truth)
+    tables = {n: _read(landing, n, bad) for n in SCHEMA}
+
+    def subset(child: str, col: str, parent: str, pcol: str) -> None:
+        vals = set(tables[child][col].drop_nulls().to_list())
+        keys = set(tables[parent][pcol].to_list())
+        missing = vals - keys
+        assert not missing, f"{child}.{col} -> {parent}.{pcol}: {sorted(missing)[:5]}"
+
+    for name, ent in SCHEMA.items():
+        for c in ent.columns:
+            if c.references:
+                p, _, pc = c.references.partition(".")
+                subset(name, c.name, p, pc)
+    subset("payments", "invoice_id", "invoices", "invoice_id")
+    subset("payments", "po_id", "purchase_orders", "po_id")
+    subset("payments", "contract_id", "contracts", "contract_id")
+    subset("invoices", "po_id", "purchase_orders", "po_id")
+    subset("purchase_orders", "contract_id", "contracts", "contract_id")
+    subset("purchase_orders", "requisition_id", "requisitions", "requisition_id")
+    subset("contracts", "award_id", "awards", "award_id")
+    subset("contracts", "lead_state_code", "states", "state_code")
+    subset("exclusions", "state_code", "states", "state_code")
+    ct = tables["contracts"]
+    pa = ct.filter(pl.col("vehicle") == "participating_addendum")
+    masters = ct.filter(pl.col("vehicle") == "cooperative_master")
+    assert pa.height > 0 and masters.height > 0
+    assert pa["master_contract_id"].null_count() == 0
+    assert set(pa["master_contract_id"]) <= set(masters["contract_id"])
+    assert masters["lead_state_code"].null_count() == 0
+    assert (masters.filter(pl.col("coop_program") == "NASPO ValuePoint")["admin_fee_rate"] == "0.0025").all()
+    subset("coop_sales", "master_contract_id", "contracts", "contract_id")
+    assert set(tables["coop_sales"]["master_contract_id"]) <= set(masters["contract_id"])
+    rk = tables["receipts"].select("po_id", "line_number").unique()
+    lk = tables["purchase_order_lines"].select("po_id", "line_number")
+    assert rk.join(lk, on=["po_id", "line_number"], how="anti").height == 0
+    # current value = original + sum of amendments
+    am = tables["contract_amendments"].group_by("contract_id").agg(
+        pl.col("value_change").cast(pl.Decimal(18, 2)).sum().alias("chg"))
+    chk = ct.join(am, on="contract_id", how="left").with_columns(
+        pl.col("chg").fill_null(Decimal("0")),
+        pl.col("original_value").cast(pl.Decimal(18, 2)), pl.col("current_value").cast(pl.Decimal(18, 2)))
+    assert (chk["original_value"] + chk["chg"] == chk["current_value"]).all()
+    # list price >= contract price
+    cp = tables["contract_prices"]
+    assert (cp["list_price"].cast(pl.Float64) >= cp["contract_price"].cast(pl.Float64)).all()
+
+
+def test_supplier_entities_and_name_variants(gen):
+    landing, truth, _ = gen
+    sup = _read(landing, "suppliers")
+    ents = pl.read_csv(truth / "supplier_entities.csv", infer_schema=False)
+    assert set(ents["supplier_id"]) == set(sup["supplier_id"])
+    multi = ents.group_by("entity_id").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+    assert multi.height > 0
+    j = sup.join(ents, on="supplier_id").filter(pl.col("entity_id").is_in(multi["entity_id"].to_list()))
+    names = j.group_by("entity_id").agg(pl.col("supplier_name").n_unique().alias("k"))
+    assert (names["k"] > 1).all()
+    assert sup["tax_id"].drop_nulls().str.contains(r"^\d{2}-\d{7}$").all()
+
+
+# ------------------------------------------------------------------------------------------- ground truth
+def _fy(date_col: str) -> pl.Expr:
+    d = pl.col(date_col)
+    s = pl.col("fy_start")
+    return (d.dt.year() + ((s > 1) & (d.dt.month() >= s)).cast(pl.Int32)).alias("fiscal_year")
+
+
+def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
+    bad = _quarantine(truth)
+    money = pl.Decimal(18, 2)
+    states = _read(landing, "states").select("state_code", pl.col("fiscal_year_start_month").cast(pl.Int32).alias("fy_start"))
+    comm = _read(landing, "commodity_codes").select(
+        "commodity_code", (pl.col("is_addressable") == "true").alias("addr"),
+        (pl.col("commodity_code").str.slice(0, 4) + "0000").alias("family"))
+    amend = _read(landing, "contract_amendments").select("contract_id", pl.col("new_end_date").str.to_date()) \
+        .group_by("contract_id").agg(pl.col("new_end_date").max())
+    con = _read(landing, "contracts").select(
+        "contract_id", pl.col("state_code").alias("c_state"), "vehicle", pl.col("start_date").str.to_date(),
+        pl.col("end_date").str.to_date(), (pl.col("commodity_code").str.slice(0, 4) + "0000").alias("c_family"),
+    ).join(amend, on="contract_id", how="left").with_columns(
+        pl.max_horizontal("end_date", "new_end_date").alias("eff_end"))
+    pay = _read(landing, "payments", bad).select(
+        "payment_id", "state_code", "agency_id", "invoice_id", "contract_id", "commodity_code",
+        pl.col("payment_date").str.to_date(), pl.col("amount").cast(money)
+    ).join(states, on="state_code").with_columns(_fy("payment_date")).join(comm, on="commodity_code", how="left")
+
+    def agg(df: pl.DataFrame, kpi: str, flag: str) -> pl.DataFrame:
+        out = []
+        for keys in (["state_code", "fiscal_year"], ["state_code", "agency_id", "fiscal_year"]):
+            g = df.group_by(keys).agg(
+                pl.when(pl.col(flag)).then(pl.col("amount")).otherwise(pl.lit(Decimal("0")).cast(money)).sum().alias("num"),
+                pl.col("amount").sum().alias("den"))
+            if "agency_id" not in keys:
+                g = g.with_columns(pl.lit(None, dtype=pl.Utf8).alias("agency_id"))
+            out.append(g.select("state_code", "agency_id", "fiscal_year", "num", "den"))
+        return pl.concat(out).with_columns(pl.lit(kpi).alias("kpi_id"))
+
+    # 1.1
+    addr = pay.filter(pl.col("addr").fill_null(False)).join(
+        con.select("contract_id", "start_date", "eff_end"), on="contract_id", how="left").with_columns(
+        (pl.col("start_date").is_not_null() & (pl.col("start_date") <= pl.col("payment_date"))
+         & (pl.col("payment_date") <= pl.col("eff_end"))).fill_null(False).alias("in_term"))
+    k11 = agg(addr, "1.1", "in_term")
+    # 12.2
+    cover = con.filter(pl.col("vehicle").is_in(["statewide", "participating_addendum"]))
+    covered_ids = pay.filter(pl.col("family").is_not_null()).join(
+        cover, left_on=["state_code", "family"], right_on=["c_state", "c_family"]).filter(
+        (pl.col("start_date") <= pl.col("payment_date")) & (pl.col("payment_date") <= pl.col("eff_end"))
+    ).select("payment_id").unique()
+    cov = pay.join(covered_ids, on="payment_id", how="semi").with_columns(
+        (~pl.col("contract_id").is_in(con["contract_id"].to_list()).fill_null(False)).alias("maverick"))
+    k122 = agg(cov, "12.2", "maverick")
+    money_kpis = pl.concat([k11, k122]).with_columns(
+        pl.col("num").cast(pl.Utf8).alias("numerator"), pl.col("den").cast(pl.Utf8).alias("denominator"),
+        (pl.col("num").cast(pl.Float64) / pl.col("den").cast(pl.Float64)).alias("value_f"))
+    # 7.2
+    inv = _read(landing, "invoices", bad).select("invoice_id", "state_code", "agency_id",
+                                                 pl.col("received_date").str.to_date())
+    first = pay.filter(pl.col("invoice_id").is_not_null() & (pl.col("amount") > 0)).group_by("invoice_id").agg(
+        pl.col("payment_date").min().alias("first_pay"))
+    ip = inv.join(first, on="invoice_id").join(states, on="state_code").with_columns(
+        (pl.col("first_pay") - pl.col("received_date")).dt.total_days().alias("days"), _fy("first_pay"))
+    out72 = []
+    for keys in (["state_code", "fiscal_year"], ["state_code", "agency_id", "fiscal_year"]):
+        g = ip.group_by(keys).agg(pl.col("days").sum().cast(pl.Utf8).alias("numerator"),
+                                  pl.len().cast(pl.Utf8).alias("denominator"),
+                                  pl.col("days").median().alias("value_f"))
+        if "agency_id" not in keys:
+            g = g.with_columns(pl.lit(None, dtype=pl.Utf8).alias("agency_id"))
+        out72.append(g.select("state_code", "agency_id", "fiscal_year", "numerator", "denominator", "value_f"))
+    k72 = pl.concat(out72).with_columns(pl.lit("7.2").alias("kpi_id"))
+    cols = ["kpi_id", "state_code", "agency_id", "fiscal_year", "numerator", "denominator", "value_f"]
+    return pl.concat([money_kpis.select(cols), k72.select(cols)]).with_columns(pl.col("fiscal_year").cast(pl.Int64))
+
+
+def test_ground_truth_matches_independent_recomputation(gen):
+    landing, truth, _ = gen
+    mine = _recompute(landing, truth)
+    theirs = pl.read_csv(truth / "kpis.csv", infer_schema=False).with_columns(pl.col("fiscal_year").cast(pl.Int64))
+    assert theirs.columns == ["kpi_id", "state_code", "agency_id", "fiscal_year", "numerator", "denominator", "value"]
+    keys = ["kpi_id", "state_code", "agency_id", "fiscal_year"]
+    j = theirs.join(mine, on=keys, how="full", nulls_equal=True, suffix="_r")
+    assert j.height == theirs.height == mine.height, "grains differ between the truth and the recomputation"
+    for r in j.iter_rows(named=True):
+        assert Decimal(r["numerator"]) == Decimal(r["numerator_r"]), r
+        assert Decimal(r["denominator"]) == Decimal(r["denominator_r"]), r
+        if r["value"] is None:
+            assert Decimal(r["denominator"]) == 0
+        else:
+            assert abs(float(r["value"]) - r["value_f"]) <= 1e-9, r
+
+
+def test_ground_truth_is_non_trivial(gen):
+    landing, truth, _ = gen
+    k = pl.read_csv(truth / "kpis.csv", infer_schema=False).filter(pl.col("agency_id").is_null())
+    st = k.filter(pl.col("kpi_id") == "1.1")
+    # every state has all four fiscal years that the window touches (FY2023..FY2026)
+    assert st.group_by("state_code").agg(pl.col("fiscal_year").n_unique().alias("n"))["n"].to_list() == [4] * 4
+    for kpi in ("1.1", "12.2"):
+        v = k.filter(pl.col("kpi_id") == kpi)["value"].cast(pl.Float64)
+        assert v.len() == 16 and (v > 0).all() and (v < 1).all(), kpi
+    d72 = k.filter(pl.col("kpi_id") == "7.2")
+    assert d72.height == 16
+    # per state x FY: on-contract in term, on-contract off term and no-contract payments all occur
+    bad = _quarantine(truth)
+    pay = _read(landing, "payments", bad).with_columns(pl.col("payment_date").str.to_date())
+    assert str(pay["payment_date"].min()) >= "2023-01-01" and str(pay["payment_date"].max()) <= "2025-12-31"
+    con = _read(landing, "contracts").select("contract_id", pl.col("start_date").str.to_date(),
+                                             pl.col("end_date").str.to_date())
+    amend = _read(landing, "contract_amendments").select("contract_id", pl.col("new_end_date").str.to_date()) \
+        .group_by("contract_id").agg(pl.col("new_end_date").max())
+    con = con.join(amend, on="contract_id", how="left").with_columns(pl.max_horizontal("end_date", "new_end_date").alias("eff"))
+    p = pay.join(con, on="contract_id", how="left")
+    in_ext = p.filter((pl.col("payment_date") > pl.col("end_date")) & (pl.col("payment_date") <= pl.col("eff")))
+    assert in_ext.height > 0, "no payment relies on an amendment's extension"
+    off = p.filter(pl.col("contract_id").is_not_null() & ((pl.col("payment_date") > pl.col("eff"))
+                                                          | (pl.col("payment_date") < pl.col("start_date"))))
+    assert off.height > 0
+    days = pl.read_csv(truth / "kpis.csv", infer_schema=False).filter(pl.col("kpi_id") == "7.2")
+    assert days["value"].cast(pl.Float64).n_unique() > 1 or int(days["denominator"].cast(pl.Int64).sum()) > 100
