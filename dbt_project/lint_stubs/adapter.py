@@ -1,0 +1,16 @@
+"""Stand-in for dbt's `adapter` in sqlfluff's jinja templater: `adapter.dispatch(name, ns)` returns a
+function rendering the project's default__ implementation of the dispatched macros (macros/portable_types.sql)."""
+
+_DEFAULTS = {
+    "type_double": lambda: "double",
+    "try_cast": lambda expression, data_type: f"try_cast({expression} as {data_type})",
+    "regexp_replace_all": lambda expression, pattern, replacement: (
+        f"regexp_replace({expression}, '{pattern}', '{replacement}', 'g')"
+    ),
+}
+
+
+def dispatch(macro_name, macro_namespace=None):
+    if macro_name not in _DEFAULTS:
+        raise KeyError(f"lint_stubs/adapter.py has no stand-in for dispatched macro {macro_name!r}: add one")
+    return _DEFAULTS[macro_name]

@@ -1,0 +1,130 @@
+{#- One row per payment line with everything the payment facts and the spend KPIs need: the fiscal
+    period in the paying state's calendar, category (UNSPSC family), addressability, the contract it was
+    paid against (only when that contract exists), whether it falls in the contract's effective term, and
+    whether its category was covered by a statewide / participating-addendum contract of the paying state
+    on the payment date (the maverick-spend population, docs/kpis.md 12.2). -#}
+with
+
+payments as (
+    select * from {{ ref('stg_raw__payments') }}
+),
+
+states as (
+    select * from {{ ref('stg_raw__states') }}
+),
+
+commodity_codes as (
+    select * from {{ ref('stg_raw__commodity_codes') }}
+),
+
+contracts as (
+    select * from {{ ref('int_contracts_effective_terms') }}
+),
+
+suppliers as (
+    select * from {{ ref('int_suppliers_resolved') }}
+),
+
+classified as (
+    select
+        payments.payment_id,
+        payments.state_code,
+        payments.agency_id,
+        payments.supplier_id,
+        suppliers.supplier_key,
+        payments.payee_name,
+        payments.commodity_code,
+        -- category only for a known commodity code: an unknown code has no category (docs/kpis.md)
+        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        -- a contract id that is not in contracts counts as no contract
+        contracts.contract_id,
+        payments.contract_id as recorded_contract_id,
+        contracts.vehicle as contract_vehicle,
+        contracts.start_date as contract_start_date,
+        contracts.effective_end_date as contract_effective_end_date,
+        payments.invoice_id,
+        payments.po_id,
+        payments.payment_date,
+        {{ fiscal_year('payments.payment_date', 'states.fiscal_year_start_month') }} as fiscal_year,
+        {{ fiscal_month('payments.payment_date', 'states.fiscal_year_start_month') }} as fiscal_month,
+        payments.amount,
+        -- no or an unknown commodity code is not addressable
+        coalesce(commodity_codes.is_addressable, false) as is_addressable,
+        payments.payment_method,
+        payments.discount_taken,
+        payments.interest_paid,
+        payments._load_id
+    from payments
+    left join states
+        on payments.state_code = states.state_code
+    left join commodity_codes
+        on payments.commodity_code = commodity_codes.commodity_code
+    left join contracts
+        on payments.contract_id = contracts.contract_id
+    left join suppliers
+        on payments.supplier_id = suppliers.supplier_id
+),
+
+covering_contracts as (
+    select
+        state_code,
+        category_code,
+        start_date,
+        effective_end_date
+    from contracts
+    where
+        vehicle in ('statewide', 'participating_addendum')
+        and category_code is not null
+),
+
+covered_payments as (
+    select distinct classified.payment_id
+    from classified
+    inner join covering_contracts
+        on
+            classified.state_code = covering_contracts.state_code
+            and classified.category_code = covering_contracts.category_code
+            and classified.payment_date >= covering_contracts.start_date
+            and classified.payment_date <= covering_contracts.effective_end_date
+),
+
+final as (
+    select
+        classified.payment_id,
+        classified.state_code,
+        classified.agency_id,
+        classified.supplier_id,
+        classified.supplier_key,
+        classified.payee_name,
+        classified.commodity_code,
+        classified.category_code,
+        classified.contract_id,
+        classified.recorded_contract_id,
+        classified.contract_vehicle,
+        classified.contract_start_date,
+        classified.contract_effective_end_date,
+        classified.invoice_id,
+        classified.po_id,
+        classified.payment_date,
+        classified.fiscal_year,
+        classified.fiscal_month,
+        classified.amount,
+        classified.is_addressable,
+        classified.contract_id is not null as is_on_contract,
+        coalesce(
+            classified.contract_id is not null
+            and classified.payment_date >= classified.contract_start_date
+            and classified.payment_date <= classified.contract_effective_end_date,
+            false
+        ) as is_within_contract_term,
+        covered_payments.payment_id is not null as is_in_covered_category,
+        classified.payment_method,
+        classified.discount_taken,
+        classified.interest_paid,
+        classified._load_id
+    from classified
+    left join covered_payments
+        on classified.payment_id = covered_payments.payment_id
+)
+
+select * from final

@@ -1,0 +1,31 @@
+{#- KPI 12.2 (docs/kpis.md): spend with no (known) contract in a covered category / spend in covered
+    categories; covered = a statewide or participating-addendum contract of the paying state in the
+    same UNSPSC family was in its effective term on the payment date. -#}
+with
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+base as (
+    select
+        state_code,
+        agency_id,
+        fiscal_year,
+        fiscal_month,
+        case
+            when contract_id is null then amount
+            else cast(0 as decimal(18, 2))
+        end as numerator,
+        amount as denominator
+    from payments
+    where
+        fiscal_year is not null
+        and is_in_covered_category
+),
+
+final as (
+    {{ kpi_rollup('base', '12.2', 12, method='ratio') }}
+)
+
+select * from final

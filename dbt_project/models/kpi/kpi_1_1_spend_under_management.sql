@@ -1,0 +1,31 @@
+{#- KPI 1.1 (docs/kpis.md): addressable spend on a known contract and inside its effective term /
+    addressable spend. A grain has a row when it has addressable payments (the KPI's population);
+    a denominator that sums to 0 (refunds) gives value NULL and status no_data. -#}
+with
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+base as (
+    select
+        state_code,
+        agency_id,
+        fiscal_year,
+        fiscal_month,
+        case
+            when is_on_contract and is_within_contract_term then amount
+            else cast(0 as decimal(18, 2))
+        end as numerator,
+        amount as denominator
+    from payments
+    where
+        fiscal_year is not null
+        and is_addressable
+),
+
+final as (
+    {{ kpi_rollup('base', '1.1', 1, method='ratio') }}
+)
+
+select * from final

@@ -1,0 +1,36 @@
+{#- One row per payment line. The column list is a contract (the Soda publication gate reads it):
+    change it only together with warehouse/soda. bank_account is not carried. -#}
+with
+
+payments as (
+    select * from {{ ref('int_payments_enriched') }}
+),
+
+final as (
+    select
+        payment_id,
+        state_code,
+        agency_id,
+        supplier_id,
+        supplier_key,
+        commodity_code,
+        category_code,
+        contract_id,
+        invoice_id,
+        po_id,
+        payment_date,
+        fiscal_year,
+        fiscal_month,
+        cast(amount as decimal(18, 2)) as amount,
+        is_addressable,
+        is_on_contract,
+        is_within_contract_term,
+        is_in_covered_category,
+        payment_method,
+        discount_taken,
+        interest_paid,
+        _load_id
+    from payments
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{#- contract_prices: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (contract_id, item_number, effective_from): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'contract_prices') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(contract_id), '') as contract_id,
+        nullif(trim(item_number), '') as item_number,
+        nullif(trim(item_description), '') as item_description,
+        nullif(trim(commodity_code), '') as commodity_code,
+        nullif(trim(unit_of_measure), '') as unit_of_measure,
+        contract_price,
+        list_price,
+        effective_from,
+        effective_to,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by contract_id, item_number, effective_from
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        contract_id,
+        item_number,
+        item_description,
+        commodity_code,
+        unit_of_measure,
+        contract_price,
+        list_price,
+        effective_from,
+        effective_to,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,71 @@
+{#- invoices: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (invoice_id): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'invoices') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(invoice_id), '') as invoice_id,
+        nullif(trim(invoice_number), '') as invoice_number,
+        upper(nullif(trim(state_code), '')) as state_code,
+        nullif(trim(agency_id), '') as agency_id,
+        nullif(trim(supplier_id), '') as supplier_id,
+        nullif(trim(po_id), '') as po_id,
+        invoice_date,
+        received_date,
+        due_date,
+        amount,
+        nullif(trim(payment_terms), '') as payment_terms,
+        discount_offered,
+        is_electronic,
+        nullif(trim(match_status), '') as match_status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by invoice_id
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        invoice_id,
+        invoice_number,
+        state_code,
+        agency_id,
+        supplier_id,
+        po_id,
+        invoice_date,
+        received_date,
+        due_date,
+        amount,
+        payment_terms,
+        discount_offered,
+        is_electronic,
+        match_status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,73 @@
+{#- payments: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (payment_id): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'payments') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(payment_id), '') as payment_id,
+        upper(nullif(trim(state_code), '')) as state_code,
+        nullif(trim(agency_id), '') as agency_id,
+        nullif(trim(supplier_id), '') as supplier_id,
+        nullif(trim(payee_name), '') as payee_name,
+        nullif(trim(invoice_id), '') as invoice_id,
+        nullif(trim(po_id), '') as po_id,
+        nullif(trim(contract_id), '') as contract_id,
+        nullif(trim(commodity_code), '') as commodity_code,
+        payment_date,
+        amount,
+        nullif(trim(payment_method), '') as payment_method,
+        discount_taken,
+        interest_paid,
+        nullif(trim(bank_account), '') as bank_account,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by payment_id
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        payment_id,
+        state_code,
+        agency_id,
+        supplier_id,
+        payee_name,
+        invoice_id,
+        po_id,
+        contract_id,
+        commodity_code,
+        payment_date,
+        amount,
+        payment_method,
+        discount_taken,
+        interest_paid,
+        bank_account,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{#- purchase_order_lines: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (po_id, line_number): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'purchase_order_lines') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(po_id), '') as po_id,
+        line_number,
+        nullif(trim(item_number), '') as item_number,
+        nullif(trim(item_description), '') as item_description,
+        nullif(trim(commodity_code), '') as commodity_code,
+        quantity,
+        nullif(trim(unit_of_measure), '') as unit_of_measure,
+        unit_price,
+        line_amount,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by po_id, line_number
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        po_id,
+        line_number,
+        item_number,
+        item_description,
+        commodity_code,
+        quantity,
+        unit_of_measure,
+        unit_price,
+        line_amount,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,67 @@
+{#- purchase_orders: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (po_id): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'purchase_orders') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(po_id), '') as po_id,
+        nullif(trim(po_number), '') as po_number,
+        upper(nullif(trim(state_code), '')) as state_code,
+        nullif(trim(agency_id), '') as agency_id,
+        nullif(trim(supplier_id), '') as supplier_id,
+        nullif(trim(requisition_id), '') as requisition_id,
+        nullif(trim(contract_id), '') as contract_id,
+        po_date,
+        total_amount,
+        nullif(trim(channel), '') as channel,
+        nullif(trim(approval_method), '') as approval_method,
+        nullif(trim(status), '') as status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by po_id
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        po_id,
+        po_number,
+        state_code,
+        agency_id,
+        supplier_id,
+        requisition_id,
+        contract_id,
+        po_date,
+        total_amount,
+        channel,
+        approval_method,
+        status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

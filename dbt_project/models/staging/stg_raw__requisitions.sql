@@ -1,0 +1,59 @@
+{#- requisitions: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (requisition_id): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'requisitions') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(requisition_id), '') as requisition_id,
+        upper(nullif(trim(state_code), '')) as state_code,
+        nullif(trim(agency_id), '') as agency_id,
+        nullif(trim(commodity_code), '') as commodity_code,
+        created_date,
+        approved_date,
+        estimated_amount,
+        nullif(trim(status), '') as status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by requisition_id
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        requisition_id,
+        state_code,
+        agency_id,
+        commodity_code,
+        created_date,
+        approved_date,
+        estimated_amount,
+        status,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final

@@ -1,0 +1,65 @@
+{#- suppliers: trimmed strings (empty -> NULL), upper-case state codes, one row per
+    primary key (supplier_id): the latest load wins. -#}
+with
+
+source as (
+    select * from {{ source('raw', 'suppliers') }}
+),
+
+cleaned as (
+    select
+        nullif(trim(supplier_id), '') as supplier_id,
+        nullif(trim(supplier_name), '') as supplier_name,
+        nullif(trim(tax_id), '') as tax_id,
+        nullif(trim(city), '') as city,
+        upper(nullif(trim(supplier_state), '')) as supplier_state,
+        nullif(trim(postal_code), '') as postal_code,
+        nullif(trim(contact_email), '') as contact_email,
+        is_small_business,
+        is_diverse_business,
+        registration_valid_from,
+        registration_valid_to,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from source
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by supplier_id
+            order by
+                _loaded_at desc nulls last,
+                _load_id desc nulls last,
+                _row_number desc nulls last
+        ) as version_rank
+    from cleaned
+),
+
+final as (
+    select
+        supplier_id,
+        supplier_name,
+        tax_id,
+        city,
+        supplier_state,
+        postal_code,
+        contact_email,
+        is_small_business,
+        is_diverse_business,
+        registration_valid_from,
+        registration_valid_to,
+        _source,
+        _file,
+        _row_number,
+        _load_id,
+        _loaded_at
+    from versioned
+    where version_rank = 1
+)
+
+select * from final
