@@ -15,8 +15,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# Bound to the real streams now: `procure run` redirects sys.stdout to the run's log while Dagster runs.
+console = Console(file=sys.stdout, soft_wrap=True)
+err = Console(file=sys.stderr, soft_wrap=True)
 
 
 def _progress() -> Progress:
@@ -117,10 +118,11 @@ def _print_summary(summary) -> None:
 
     settings = get_settings()
     table = Table(title=f"run {summary.run_id}: {summary.status}")
-    for col in ("entity", "files", "rows loaded", "rows quarantined"):
+    for col in ("entity", "files", "rows loaded", "rows quarantined", "new this run (loaded / quarantined)"):
         table.add_column(col, justify="right" if col != "entity" else "left")
     for entity, t in sorted(summary.entities.items()):
-        table.add_row(entity, str(t["files_loaded"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}")
+        table.add_row(entity, str(t["files_loaded"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}",
+                      f"{t['rows_loaded_this_run']:,} / {t['rows_quarantined_this_run']:,}")
     console.print(table)
     if summary.status == "success":
         console.print(f"gate: passed ({summary.checks_passed} checks)")
@@ -132,6 +134,8 @@ def _print_summary(summary) -> None:
         err.print("nothing new was published; the previous snapshot stays current")
     for error in summary.errors:
         err.print(f"[red]error:[/red] {error}")
+    if summary.log_path:
+        console.print(f"full log of this run: {summary.log_path}")
     console.print("dashboard: make dashboard  ->  http://127.0.0.1:8501")
     console.print("Dagster UI: make dev  ->  http://127.0.0.1:3000 (this run is listed under Runs)")
 

@@ -1,5 +1,6 @@
 """`procure run`: materialise everything through Dagster on the persistent instance, then summarise."""
 
+import contextlib
 import fcntl
 import json
 import os
@@ -44,6 +45,7 @@ class RunSummary:
     kpis_computed: list[str] = field(default_factory=list)
     snapshot_id: str | None = None
     snapshot_path: str | None = None
+    log_path: str | None = None
 
 
 def last_run_file() -> Path:
@@ -112,12 +114,18 @@ def _collect_outputs(summary: RunSummary) -> None:
     if settings.warehouse.exists():
         con = duckdb.connect(str(settings.warehouse), read_only=True)
         try:
+            since = datetime.fromisoformat(summary.started_at).replace(tzinfo=None)
             rows = con.execute(
                 "SELECT entity, count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),"
-                " coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) FROM raw._loads GROUP BY entity ORDER BY entity"
+                " coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0),"
+                " coalesce(sum(rows_loaded) FILTER (WHERE started_at >= ?), 0),"
+                " coalesce(sum(rows_quarantined) FILTER (WHERE started_at >= ?), 0)"
+                " FROM raw._loads GROUP BY entity ORDER BY entity",
+                [since, since],
             ).fetchall()
             summary.entities = {
-                r[0]: {"files_loaded": r[1], "files_rejected": r[2], "rows_loaded": int(r[3]), "rows_quarantined": int(r[4])}
+                r[0]: {"files_loaded": r[1], "files_rejected": r[2], "rows_loaded": int(r[3]), "rows_quarantined": int(r[4]),
+                       "rows_loaded_this_run": int(r[5]), "rows_quarantined_this_run": int(r[6])}
                 for r in rows
             }
         except duckdb.Error:
@@ -166,10 +174,15 @@ def run_pipeline(progress: Callable[[str], None] | None = None) -> RunSummary:
             except Exception as exc:  # a crash in Dagster itself, not in a step
                 outcome["error"] = exc
 
-        worker = threading.Thread(target=_execute, name="procure-run")
-        worker.start()
-        _watch(instance, summary.run_id, worker, say)
-        worker.join()
+        # dbt's own log lines (which dagster-dbt echoes to stdout) go to the run's log file, not the terminal.
+        log_path = get_settings().home / "logs" / f"run-{summary.run_id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        summary.log_path = str(log_path)
+        with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            worker = threading.Thread(target=_execute, name="procure-run")
+            worker.start()
+            _watch(instance, summary.run_id, worker, say)
+            worker.join()
         if "error" in outcome:
             summary.status = "failed"
             summary.errors.append(f"{type(outcome['error']).__name__}: {outcome['error']}")

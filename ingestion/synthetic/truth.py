@@ -133,8 +133,8 @@ def compute_kpis(t: TruthInputs) -> list[dict]:
                 rows.append({"kpi_id": kpi, "state_code": st, "agency_id": ag, "fiscal_year": fy,
                              "numerator": _dec(num[k]), "denominator": _dec(den[k]), "value": _rate(num[k], den[k])})
 
-    emit_money("1.1", addressable, in_term)
-    emit_money("12.2", covered, maverick)
+    emit_money("1.1", addressable & (t.p_cents > 0), in_term)  # purchases only: refunds are not spend shares
+    emit_money("12.2", covered & (t.p_cents > 0), maverick)
 
     # 7.2 invoice-to-pay: first positive payment per invoice
     n_inv = len(t.i_received)

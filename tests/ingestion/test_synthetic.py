@@ -266,7 +266,7 @@ def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
         return pl.concat(out).with_columns(pl.lit(kpi).alias("kpi_id"))
 
     # 1.1
-    addr = pay.filter(pl.col("addr").fill_null(False)).join(
+    addr = pay.filter(pl.col("addr").fill_null(False) & (pl.col("amount") > 0)).join(
         con.select("contract_id", "start_date", "eff_end"), on="contract_id", how="left").with_columns(
         (pl.col("start_date").is_not_null() & (pl.col("start_date") <= pl.col("payment_date"))
          & (pl.col("payment_date") <= pl.col("eff_end"))).fill_null(False).alias("in_term"))
@@ -277,7 +277,7 @@ def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
         cover, left_on=["state_code", "family"], right_on=["c_state", "c_family"]).filter(
         (pl.col("start_date") <= pl.col("payment_date")) & (pl.col("payment_date") <= pl.col("eff_end"))
     ).select("payment_id").unique()
-    cov = pay.join(covered_ids, on="payment_id", how="semi").with_columns(
+    cov = pay.filter(pl.col("amount") > 0).join(covered_ids, on="payment_id", how="semi").with_columns(
         (~pl.col("contract_id").is_in(con["contract_id"].to_list()).fill_null(False)).alias("maverick"))
     k122 = agg(cov, "12.2", "maverick")
     money_kpis = pl.concat([k11, k122]).with_columns(

@@ -21,6 +21,8 @@ base as (
     from payments
     where
         fiscal_year is not null
+        -- refunds and voids are not purchases: shares are of gross spend (docs/kpis.md)
+        and amount > 0
         and is_in_covered_category
 ),
 

@@ -1,6 +1,6 @@
 {#- KPI 1.1 (docs/kpis.md): addressable spend on a known contract and inside its effective term /
     addressable spend. A grain has a row when it has addressable payments (the KPI's population);
-    a denominator that sums to 0 (refunds) gives value NULL and status no_data. -#}
+    only purchases (amount > 0) count, so the share stays within [0, 1]. -#}
 with
 
 payments as (
@@ -21,6 +21,8 @@ base as (
     from payments
     where
         fiscal_year is not null
+        -- refunds and voids are not purchases: shares are of gross spend (docs/kpis.md)
+        and amount > 0
         and is_addressable
 ),
 
