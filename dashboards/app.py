@@ -67,7 +67,9 @@ def render_headline(snapshot: data.Snapshot) -> None:
         st.info(f"No headline KPI values for {state} in this snapshot.")
         return
 
-    st.subheader(f"{state} — fiscal year {year}")
+    months = data.months_with_data(snapshot.path, state, year)
+    progress = "" if months >= 12 else f" ({months} of 12 months so far)"
+    st.subheader(f"{state} — fiscal year {year}{progress}")
     latest = by_year[by_year["fiscal_year"] == year]
     for column, kpi_id in zip(st.columns(len(data.HEADLINE_KPIS)), data.HEADLINE_KPIS):
         row = latest[latest["kpi_id"] == kpi_id]
@@ -94,8 +96,8 @@ def render_headline(snapshot: data.Snapshot) -> None:
         {
             "Fiscal year": by_year["fiscal_year"].astype("Int64"),
             "KPI": [_kpi_label(k, definitions) for k in by_year["kpi_id"]],
-            "Numerator": by_year["numerator"].astype("float64"),
-            "Denominator": by_year["denominator"].astype("float64"),
+            "Numerator": [data.format_basis(v, u, "numerator") for v, u in zip(by_year["numerator"], by_year["unit"])],
+            "Denominator": [data.format_basis(v, u, "denominator") for v, u in zip(by_year["denominator"], by_year["unit"])],
             "Value": [data.format_value(v, u) for v, u in zip(by_year["value"], by_year["unit"])],
             "Target": [data.format_value(v, u) for v, u in zip(by_year["target"], by_year["unit"])],
             "Status": [data.status_words(s) for s in by_year["status"]],

@@ -108,6 +108,16 @@ def definitions(path: Path, kpi_ids: tuple[str, ...] = HEADLINE_KPIS) -> pd.Data
         ).df()
 
 
+def months_with_data(path: Path, state_code: str, fiscal_year: int) -> int:
+    """How many fiscal months of the year have state-level KPI rows (a year in progress has fewer than 12)."""
+    with _connect(path) as con:
+        return con.execute(
+            "SELECT count(DISTINCT fiscal_month) FROM main.kpi_values WHERE state_code = ? AND fiscal_year = ?"
+            " AND fiscal_month IS NOT NULL AND agency_id IS NULL AND category_code IS NULL AND supplier_id IS NULL",
+            [state_code, fiscal_year],
+        ).fetchone()[0]
+
+
 def latest_year_with_data(by_year: pd.DataFrame) -> int | None:
     """The newest fiscal year in which at least one headline KPI has a value."""
     with_value = by_year[by_year["value"].notna()]
@@ -125,6 +135,28 @@ def format_value(value: float | None, unit: str | None) -> str:
         return f"{value:.1f} days"
     if unit == "usd":
         return f"${value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def format_money(value: float | None) -> str:
+    """$K / $M / $B with three significant digits, as executives read money."""
+    if value is None or pd.isna(value):
+        return "—"
+    sign, v = ("-" if value < 0 else ""), abs(float(value))
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if v >= div:
+            return f"{sign}${v / div:,.{max(0, 2 - len(str(int(v // div))) + 1)}f}{suffix}"
+    return f"{sign}${v:,.0f}"
+
+
+def format_basis(value: float | None, unit: str | None, part: str) -> str:
+    """Numerator / denominator in words: money for shares of spend, days and counts for medians."""
+    if value is None or pd.isna(value):
+        return "—"
+    if unit == "pct":
+        return format_money(value)
+    if unit == "days":
+        return f"{value:,.0f} days" if part == "numerator" else f"{value:,.0f} items"
     return f"{value:,.2f}"
 
 

@@ -31,6 +31,7 @@ def generate(
     seed: int = typer.Option(42, help="Random seed; the same seed, scale and states give byte-identical files."),
     states: str = typer.Option(None, help="Comma-separated state codes, e.g. NV,TX,NY,MI (fiscal years start Jul, Sep, Apr, Oct)."),
     out: Optional[Path] = typer.Option(None, help="Data root: files go to OUT/landing/synthetic, ground truth to OUT/truth/synthetic. Default: $PROCURE_HOME."),
+    force: bool = typer.Option(False, help="Overwrite synthetic data generated with other settings."),
 ) -> None:
     """Generate a deterministic multi-state synthetic data set into the landing area (with ground truth beside it)."""
     from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, generate as run_generate
@@ -43,6 +44,15 @@ def generate(
     scale = DEFAULT_SCALE if scale is None else scale
     if scale <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--scale")
+    previous = _previous_generation(truth)
+    wanted = {"seed": seed, "scale": scale, "states": codes}
+    if previous and previous != wanted and not force:
+        err.print(
+            f"[red]refused:[/red] {landing} already holds data generated with {previous}; generating {wanted} over it would "
+            "mix two data sets in the warehouse (loaded files stay loaded). Use another --out / PROCURE_HOME, "
+            "or `make clean` to start over, or --force to overwrite anyway."
+        )
+        raise typer.Exit(2)
     with _progress() as progress:
         task = progress.add_task("generating", total=None)
 
@@ -56,6 +66,16 @@ def generate(
             raise typer.Exit(2)
     total = sum(result.rows.values())
     console.print(f"generated {total:,} rows in {len(result.files)} files into {landing} (ground truth in {truth})")
+
+
+def _previous_generation(truth: Path) -> dict | None:
+    import json
+
+    manifest = truth / "manifest.json"
+    if not manifest.exists():
+        return None
+    data = json.loads(manifest.read_text())
+    return {"seed": data.get("seed"), "scale": data.get("scale"), "states": list(data.get("states", []))}
 
 
 @app.command()
@@ -205,7 +225,8 @@ def dashboard(
     streamlit = Path(sys.executable).parent / "streamlit"
     console.print(f"dashboard on http://{host}:{port}")
     os.execv(str(streamlit), [str(streamlit), "run", str(REPO_ROOT / "dashboards" / "app.py"), "--server.headless", "true",
-                              "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"])
+                              "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+                              "--client.toolbarMode", "viewer"])
 
 
 @app.command()

@@ -122,6 +122,48 @@ def test_status_reports_last_run_and_snapshot(published):
     assert "success" in st.stdout and "current snapshot:" in st.stdout and "gate: passed" in st.stdout
 
 
+def test_run_is_recorded_in_the_persistent_dagster_instance(published):
+    import json
+
+    home, _ = published
+    last = json.loads((home / "status" / "last_run.json").read_text())
+    proc = subprocess.run(
+        [sys.executable, "-c",
+         "import dagster as dg; i = dg.DagsterInstance.get(); r = i.get_run_by_id(%r); print(r.job_name, r.status.value)" % last["run_id"]],
+        env={**_env(home), "DAGSTER_HOME": str(home / "dagster")}, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.stdout.split() == ["procure_job", "SUCCESS"], proc.stderr
+
+
+def test_rerun_with_nothing_new_is_idempotent(published):
+    home, _ = published
+    snap = lambda: duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
+    con = snap()
+    before = con.execute("SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL").fetchall()
+    id_before = con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0]
+    con.close()
+    run = procure(home, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "payments" in run.stdout and "0 / 0" in run.stdout  # nothing new loaded
+    con = snap()
+    assert con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0] != id_before
+    after = con.execute("SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL").fetchall()
+    assert after == before
+    wh = duckdb.connect(str(home / "warehouse" / "procure.duckdb"), read_only=True)
+    assert wh.execute("SELECT count(*) FROM raw._loads").fetchone()[0] == 21
+
+
+def test_second_run_while_one_holds_the_warehouse_is_refused(published, monkeypatch):
+    from procure_cli.runner import warehouse_lock
+
+    home, _ = published
+    monkeypatch.setenv("PROCURE_HOME", str(home))
+    with warehouse_lock():
+        run = procure(home, "run")
+    assert run.returncode == 3
+    assert "another `procure run`" in run.stderr and "pid" in run.stderr
+
+
 def test_gate_failure_publishes_nothing_and_names_the_check(published):
     home, _ = published
     current = home / "published" / "current.duckdb"

@@ -1,0 +1,44 @@
+"""The command line: --help everywhere, clear refusals."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize("args", [[], ["generate"], ["run"], ["status"], ["ingest"], ["docs"], ["dev"], ["dashboard"]])
+def test_help_everywhere(args):
+    proc = subprocess.run([str(BIN / "procure"), *args, "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage" in proc.stdout
+
+
+def test_python_m_ingestion_help():
+    proc = subprocess.run([sys.executable, "-m", "ingestion", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "generate" in proc.stdout and "ingest" in proc.stdout
+
+
+def test_unknown_state_is_a_clear_error(procure_home):
+    proc = subprocess.run([str(BIN / "procure"), "generate", "--states", "NV,ZZ"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "ZZ" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_status_before_any_run(procure_home):
+    proc = subprocess.run([str(BIN / "procure"), "status"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert "no run yet" in proc.stdout and "none published yet" in proc.stdout
+
+
+def test_generate_refuses_to_mix_data_sets(tmp_path):
+    out = tmp_path / "d"
+    gen = lambda *a: subprocess.run([str(BIN / "procure"), "generate", "--out", str(out), "--scale", "0.002", *a],
+                                    capture_output=True, text=True, timeout=120)
+    assert gen().returncode == 0
+    assert gen().returncode == 0  # the same settings again: same bytes, nothing mixed
+    other = gen("--seed", "9")
+    assert other.returncode == 2 and "mix two data sets" in other.stderr
+    assert gen("--seed", "9", "--force").returncode == 0
