@@ -135,20 +135,31 @@ def test_run_is_recorded_in_the_persistent_dagster_instance(published):
     assert proc.stdout.split() == ["procure_job", "SUCCESS"], proc.stderr
 
 
-def test_rerun_with_nothing_new_is_idempotent(published):
+def test_rerun_is_idempotent_and_readers_can_query_the_snapshot_during_it(published):
     home, _ = published
-    snap = lambda: duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
-    con = snap()
-    before = con.execute("SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL").fetchall()
+    current = home / "published" / "current.duckdb"
+    query = "SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL"
+    con = duckdb.connect(str(current), read_only=True)
+    before = con.execute(query).fetchall()
     id_before = con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0]
     con.close()
-    run = procure(home, "run")
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "payments" in run.stdout and "0 / 0" in run.stdout  # nothing new loaded
-    con = snap()
+    # A second run while analysts read: every read-only open of the stable path succeeds and sees a whole snapshot.
+    run = subprocess.Popen([str(BIN / "procure"), "run"], env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reads = 0
+    while run.poll() is None:
+        con = duckdb.connect(str(current), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM kpi_values").fetchone()[0] == len(before)
+        finally:
+            con.close()
+        reads += 1
+    out, err = run.communicate()
+    assert run.returncode == 0, out + err
+    assert reads >= 5
+    assert "payments" in out and "0 / 0" in out  # nothing new loaded
+    con = duckdb.connect(str(current), read_only=True)
     assert con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0] != id_before
-    after = con.execute("SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL").fetchall()
-    assert after == before
+    assert con.execute(query).fetchall() == before
     wh = duckdb.connect(str(home / "warehouse" / "procure.duckdb"), read_only=True)
     assert wh.execute("SELECT count(*) FROM raw._loads").fetchone()[0] == 21
 
