@@ -23,35 +23,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by award_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        award_id,
-        solicitation_id,
-        supplier_id,
-        award_date,
-        published_date,
-        award_value,
-        status,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['award_id']) }}
 )
 
 select * from final

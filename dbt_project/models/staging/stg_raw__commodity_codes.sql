@@ -26,38 +26,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by commodity_code
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        commodity_code,
-        commodity_title,
-        segment_code,
-        segment_title,
-        family_code,
-        family_title,
-        class_code,
-        class_title,
-        is_addressable,
-        is_po_exempt,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['commodity_code']) }}
 )
 
 select * from final

@@ -25,37 +25,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by contract_id, item_number, effective_from
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        contract_id,
-        item_number,
-        item_description,
-        commodity_code,
-        unit_of_measure,
-        contract_price,
-        list_price,
-        effective_from,
-        effective_to,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['contract_id', 'item_number', 'effective_from']) }}
 )
 
 select * from final

@@ -35,47 +35,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by contract_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        contract_id,
-        contract_number,
-        state_code,
-        agency_id,
-        supplier_id,
-        title,
-        vehicle,
-        coop_program,
-        master_contract_id,
-        lead_state_code,
-        award_id,
-        commodity_code,
-        procurement_method,
-        signed_date,
-        start_date,
-        end_date,
-        original_value,
-        current_value,
-        admin_fee_rate,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['contract_id']) }}
 )
 
 select * from final

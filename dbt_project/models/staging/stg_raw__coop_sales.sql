@@ -41,53 +41,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by sales_line_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        sales_line_id,
-        master_contract_id,
-        coop_program,
-        supplier_id,
-        state_code,
-        customer_type,
-        customer_name,
-        agency_id,
-        customer_po_number,
-        contractor_order_number,
-        order_type,
-        po_date,
-        ship_date,
-        invoice_date,
-        invoice_number,
-        product_number,
-        product_description,
-        commodity_code,
-        unit_of_measure,
-        list_price,
-        contract_price,
-        quantity,
-        total,
-        admin_fee,
-        dealer,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['sales_line_id']) }}
 )
 
 select * from final

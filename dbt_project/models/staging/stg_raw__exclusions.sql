@@ -24,36 +24,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by exclusion_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        exclusion_id,
-        excluded_name,
-        tax_id,
-        state_code,
-        authority,
-        start_date,
-        end_date,
-        reason,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['exclusion_id']) }}
 )
 
 select * from final

@@ -19,31 +19,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by state_code, holiday_date
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        state_code,
-        holiday_date,
-        holiday_name,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['state_code', 'holiday_date']) }}
 )
 
 select * from final

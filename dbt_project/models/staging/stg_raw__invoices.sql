@@ -30,42 +30,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by invoice_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        invoice_id,
-        invoice_number,
-        state_code,
-        agency_id,
-        supplier_id,
-        po_id,
-        invoice_date,
-        received_date,
-        due_date,
-        amount,
-        payment_terms,
-        discount_offered,
-        is_electronic,
-        match_status,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['invoice_id']) }}
 )
 
 select * from final

@@ -31,43 +31,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by payment_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        payment_id,
-        state_code,
-        agency_id,
-        supplier_id,
-        payee_name,
-        invoice_id,
-        po_id,
-        contract_id,
-        commodity_code,
-        payment_date,
-        amount,
-        payment_method,
-        discount_taken,
-        interest_paid,
-        bank_account,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['payment_id']) }}
 )
 
 select * from final

@@ -27,39 +27,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by staff_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        staff_id,
-        state_code,
-        agency_id,
-        job_title,
-        certification,
-        fte,
-        annual_cost,
-        vacancy_date,
-        hire_date,
-        separation_date,
-        training_current_until,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['staff_id']) }}
 )
 
 select * from final

@@ -25,37 +25,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by po_id, line_number
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        po_id,
-        line_number,
-        item_number,
-        item_description,
-        commodity_code,
-        quantity,
-        unit_of_measure,
-        unit_price,
-        line_amount,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['po_id', 'line_number']) }}
 )
 
 select * from final

@@ -28,40 +28,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by po_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        po_id,
-        po_number,
-        state_code,
-        agency_id,
-        supplier_id,
-        requisition_id,
-        contract_id,
-        po_date,
-        total_amount,
-        channel,
-        approval_method,
-        status,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['po_id']) }}
 )
 
 select * from final

@@ -21,33 +21,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by state_code, threshold_type, effective_from
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        state_code,
-        threshold_type,
-        amount,
-        effective_from,
-        effective_to,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['state_code', 'threshold_type', 'effective_from']) }}
 )
 
 select * from final

@@ -24,36 +24,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by requisition_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        requisition_id,
-        state_code,
-        agency_id,
-        commodity_code,
-        created_date,
-        approved_date,
-        estimated_amount,
-        status,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['requisition_id']) }}
 )
 
 select * from final

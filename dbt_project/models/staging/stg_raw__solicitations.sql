@@ -28,40 +28,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by solicitation_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        solicitation_id,
-        state_code,
-        agency_id,
-        title,
-        method,
-        commodity_code,
-        issue_date,
-        close_date,
-        estimated_value,
-        is_emergency,
-        is_electronic_submission,
-        status,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['solicitation_id']) }}
 )
 
 select * from final

@@ -27,39 +27,8 @@ cleaned as (
     from source
 ),
 
-versioned as (
-    select
-        *,
-        row_number() over (
-            partition by supplier_id
-            order by
-                _loaded_at desc nulls last,
-                _load_id desc nulls last,
-                _row_number desc nulls last
-        ) as version_rank
-    from cleaned
-),
-
 final as (
-    select
-        supplier_id,
-        supplier_name,
-        tax_id,
-        city,
-        supplier_state,
-        postal_code,
-        contact_email,
-        is_small_business,
-        is_diverse_business,
-        registration_valid_from,
-        registration_valid_to,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from versioned
-    where version_rank = 1
+    {{ latest_version('cleaned', ['supplier_id']) }}
 )
 
 select * from final
