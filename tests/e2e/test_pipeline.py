@@ -205,3 +205,25 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
     assert con.execute("SELECT count(*) FROM fct_payments WHERE payment_id = 'GATE-TEST-1'").fetchone()[0] == 0
     st = procure(home, "status")
     assert "gate_failed" in st.stdout and "FAILED" in st.stdout and "earlier, good run" in st.stdout
+
+
+def test_publishing_alone_after_a_failed_gate_is_refused(published):
+    """Blocking checks act within one run; the publish step itself refuses when the latest gate did not pass."""
+    home, _ = published
+    current = home / "published" / "current.duckdb"
+    before = os.readlink(current)
+    code = (
+        "import dagster as dg\n"
+        "from procure_cli.runner import dbt_parse\n"
+        "from orchestration.environment import export_environment\n"
+        "export_environment(); dbt_parse()\n"
+        "from orchestration.definitions import defs\n"
+        "r = defs.resolve_job_def('procure_job').execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False,\n"
+        "    asset_selection=[dg.AssetKey(['published', 'snapshot'])])\n"
+        "fails = [e.step_failure_data.user_failure_data.description for e in r.all_events if e.event_type_value == 'STEP_FAILURE']\n"
+        "print('SUCCESS' if r.success else 'FAILED'); print(fails)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=600)
+    assert proc.stdout.splitlines()[0] == "FAILED", proc.stdout + proc.stderr
+    assert "fct_payments_passes_soda_contract" in proc.stdout and "did not pass" in proc.stdout
+    assert os.readlink(current) == before
