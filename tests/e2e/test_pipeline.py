@@ -111,8 +111,12 @@ def test_snapshot_is_self_describing(published):
             "dim_commodity", "snapshot_manifest"} <= tables
     attrs = con.execute("SELECT count(DISTINCT attribute_id), min(attribute_id), max(attribute_id) FROM kpi_definitions").fetchone()
     assert attrs == (12, 1, 12)
-    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'dim_supplier'").fetchall()}
-    assert "tax_id" not in cols
+    from ingestion.common.schema import load_schema
+
+    sensitive = {c.name for e in load_schema().values() for c in e.columns if c.sensitive}
+    assert {"tax_id", "bank_account", "contact_email"} <= sensitive
+    published_cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns").fetchall()}
+    assert not (sensitive & published_cols), sensitive & published_cols
 
 
 def test_status_reports_last_run_and_snapshot(published):

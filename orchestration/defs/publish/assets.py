@@ -1,14 +1,12 @@
 """Publication: copy the published marts into a new snapshot file and switch to it atomically."""
 
-import subprocess
-
 import dagster as dg
 
 from orchestration.defs.gate.checks import gate_problems
 from orchestration.project import dbt_project
 from warehouse.connection import connect
 from warehouse.publish import publish
-from warehouse.settings import REPO_ROOT, get_settings
+from warehouse.settings import get_settings
 
 PUBLISHED_SCHEMAS = ("marts", "kpi")
 
@@ -24,15 +22,6 @@ def published_tables() -> list[tuple[str, str]]:
         if node["resource_type"] == "model" and node["schema"] in PUBLISHED_SCHEMAS
     }
     return sorted(tables)
-
-
-def code_version() -> str:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def _loads_summary() -> list[dict]:
@@ -61,7 +50,6 @@ def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     tables = published_tables()
     manifest = {
         "run_id": context.run_id,
-        "code_version": code_version(),
         "tables": [f"{s}.{t}" for s, t in tables],
         "loads": _loads_summary(),
     }
