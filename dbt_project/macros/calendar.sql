@@ -1,4 +1,4 @@
-{#- The fiscal calendar of docs/kpis.md. A fiscal year is named by the calendar year in which it ends;
+{#- The fiscal calendar of docs/kpi_rules.md. A fiscal year is named by the calendar year in which it ends;
     fiscal month 1 is the state's start month. start_month is an integer expression (1-12). -#}
 {% macro fiscal_year(date_expr, start_month) -%}
     case

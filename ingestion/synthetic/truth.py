@@ -1,4 +1,4 @@
-"""Ground truth for the KPIs of docs/kpis.md, computed from the generator's own arrays.
+"""Ground truth for the KPIs of docs/kpi_rules.md, computed from the generator's own arrays.
 
 Money is kept as exact integer cents (numpy int64) and turned into Python Decimal for output; nothing is
 read back from the CSV files. Rows injected as invalid never reach these arrays.
@@ -15,7 +15,7 @@ KPI_COLUMNS = ["kpi_id", "state_code", "agency_id", "fiscal_year", "numerator", 
 
 
 def fiscal_year(days: np.ndarray, start_month: np.ndarray) -> np.ndarray:
-    """FY named by the calendar year in which it ends (docs/kpis.md, shared rules)."""
+    """FY named by the calendar year in which it ends (docs/kpi_rules.md, shared rules)."""
     m = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     year = m // 12 + 1970
     month = m % 12 + 1

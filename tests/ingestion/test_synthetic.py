@@ -1,7 +1,7 @@
 """The synthetic generator: determinism, schema conformance, referential integrity and ground truth.
 
 The KPI check re-computes 1.1, 7.2 and 12.2 from the CSV files with polars, independently of the
-generator's own numpy computation, following docs/kpis.md.
+generator's own numpy computation, following docs/kpi_rules.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-{#- Contracts with their effective term (docs/kpis.md): the effective end is the latest of the original
+{#- Contracts with their effective term (docs/kpi_rules.md): the effective end is the latest of the original
     end_date and every amendment's new_end_date; an amendment that shortens the term does not move the
     end earlier (the rule says "latest of"). -#}
 with

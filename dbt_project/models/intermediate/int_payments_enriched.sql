@@ -2,7 +2,7 @@
     period in the paying state's calendar, category (UNSPSC family), addressability, the contract it was
     paid against (only when that contract exists), whether it falls in the contract's effective term, and
     whether its category was covered by a statewide / participating-addendum contract of the paying state
-    on the payment date (the maverick-spend population, docs/kpis.md 12.2). -#}
+    on the payment date (the maverick-spend population, docs/kpi_rules.md 12.2). -#}
 with
 
 payments as (
@@ -34,7 +34,7 @@ classified as (
         suppliers.supplier_key,
         payments.payee_name,
         payments.commodity_code,
-        -- category only for a known commodity code: an unknown code has no category (docs/kpis.md)
+        -- category only for a known commodity code: an unknown code has no category (docs/kpi_rules.md)
         {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
         -- a contract id that is not in contracts counts as no contract
         contracts.contract_id,

@@ -1,4 +1,4 @@
-{#- KPI 12.2 (docs/kpis.md): spend with no (known) contract in a covered category / spend in covered
+{#- KPI 12.2 (docs/kpi_rules.md): spend with no (known) contract in a covered category / spend in covered
     categories; covered = a statewide or participating-addendum contract of the paying state in the
     same UNSPSC family was in its effective term on the payment date. -#}
 with
@@ -21,7 +21,7 @@ base as (
     from payments
     where
         fiscal_year is not null
-        -- refunds and voids are not purchases: shares are of gross spend (docs/kpis.md)
+        -- refunds and voids are not purchases: shares are of gross spend (docs/kpi_rules.md)
         and amount > 0
         and is_in_covered_category
 ),

@@ -1,4 +1,4 @@
-{#- KPI 1.1 (docs/kpis.md): addressable spend on a known contract and inside its effective term /
+{#- KPI 1.1 (docs/kpi_rules.md): addressable spend on a known contract and inside its effective term /
     addressable spend. A grain has a row when it has addressable payments (the KPI's population);
     only purchases (amount > 0) count, so the share stays within [0, 1]. -#}
 with
@@ -21,7 +21,7 @@ base as (
     from payments
     where
         fiscal_year is not null
-        -- refunds and voids are not purchases: shares are of gross spend (docs/kpis.md)
+        -- refunds and voids are not purchases: shares are of gross spend (docs/kpi_rules.md)
         and amount > 0
         and is_addressable
 ),

@@ -1,4 +1,4 @@
-{#- KPI 7.2 (docs/kpis.md): median days from invoice receipt to its first positive payment, by the
+{#- KPI 7.2 (docs/kpi_rules.md): median days from invoice receipt to its first positive payment, by the
     invoice's state and agency and the first payment's fiscal period. -#}
 with
 

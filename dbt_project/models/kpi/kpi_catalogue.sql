@@ -14,6 +14,17 @@ attributes as (
     select * from {{ ref('attributes') }}
 ),
 
+-- formula, source tables, caveats and the reason a KPI reports no_data: one seed per domain
+notes as (
+    select * from {{ ref('kpi_notes_foundation') }}
+    union all
+    select * from {{ ref('kpi_notes_p2p') }}
+    union all
+    select * from {{ ref('kpi_notes_sourcing') }}
+    union all
+    select * from {{ ref('kpi_notes_organisation') }}
+),
+
 final as (
     select
         definitions.kpi_id,
@@ -25,10 +36,16 @@ final as (
         definitions.direction,
         definitions.description,
         definitions.grains,
+        notes.formula,
+        notes.source_tables,
+        notes.caveats,
+        notes.no_data_reason,
         coalesce(definitions.kpi_id in ({{ computed_kpi_id_list() }}), false) as is_computed
     from definitions
     left join attributes
         on definitions.attribute_id = attributes.attribute_id
+    left join notes
+        on definitions.kpi_id = notes.kpi_id
 )
 
 select * from final

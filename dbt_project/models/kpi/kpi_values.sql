@@ -1,4 +1,4 @@
-{#- Every computed KPI at every grain, with its target and status (docs/kpis.md). The KPI rows come from
+{#- Every computed KPI at every grain, with its target and status (docs/kpi_rules.md). The KPI rows come from
     one model per KPI (macro computed_kpis; their refs are in macro union_computed_kpis, so the import
     CTEs here are only the lookups); targets are data (seed kpi_targets), the most specific
     matching row winning: state + year, then state, then year, then the all-states-all-years row. -#}

@@ -14,7 +14,7 @@ final as (
         family_title,
         class_code,
         class_title,
-        -- the procurement category is the UNSPSC family (docs/kpis.md)
+        -- the procurement category is the UNSPSC family (docs/kpi_rules.md)
         family_code as category_code,
         family_title as category_title,
         is_addressable,

@@ -1,4 +1,4 @@
-{#- One row per state x calendar day: the calendar, the state's fiscal calendar (docs/kpis.md) and
+{#- One row per state x calendar day: the calendar, the state's fiscal calendar (docs/kpi_rules.md) and
     weekend / holiday flags. -#}
 with
 

@@ -1,0 +1,3 @@
+{#- Registry of the procure-to-pay, demand, technology and supplier-operations KPIs: "kpi_id:model" entries, comma-separated (see computed_kpis in kpi.sql). -#}
+{% macro kpis_p2p() -%}
+{%- endmacro %}
