@@ -5,7 +5,7 @@
 {#- Each domain keeps its own registry (macros/kpis_<domain>.sql) so that KPIs are added without touching
     a shared file; a registry may be empty. -#}
 {% macro computed_kpis() -%}
-    {%- set parts = [kpis_foundation(), kpis_p2p(), kpis_sourcing(), kpis_organisation()] -%}
+    {%- set parts = [kpis_foundation(), kpis_p2p(), kpis_sourcing(), kpis_organisation(), kpis_savings(), kpis_risk()] -%}
     {{ parts | map('trim') | reject('equalto', '') | join(',\n') }}
 {%- endmacro %}
 

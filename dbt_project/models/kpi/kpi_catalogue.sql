@@ -23,6 +23,10 @@ notes as (
     select * from {{ ref('kpi_notes_sourcing') }}
     union all
     select * from {{ ref('kpi_notes_organisation') }}
+    union all
+    select * from {{ ref('kpi_notes_savings') }}
+    union all
+    select * from {{ ref('kpi_notes_risk') }}
 ),
 
 final as (
