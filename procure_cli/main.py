@@ -146,7 +146,8 @@ def _print_summary(summary) -> None:
     console.print(table)
     if summary.status == "success":
         console.print(f"gate: passed ({summary.checks_passed} checks)")
-        console.print(f"KPIs computed: {len(summary.kpis_computed)} ({', '.join(summary.kpis_computed)}); {summary.kpi_rows:,} rows in kpi_values")
+        console.print(f"KPIs computed: {len(summary.kpis_computed)} ({', '.join(summary.kpis_computed)}) of {summary.kpis_defined} defined; "
+                      f"{summary.kpi_rows:,} rows in kpi_values")
         console.print(f"snapshot {summary.snapshot_id} published; open it read-only at {settings.current_snapshot}")
     for failure in summary.gate_failures:
         err.print(f"[red]gate failed[/red] on {failure.asset}, check {failure.check}:\n{failure.summary}")

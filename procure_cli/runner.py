@@ -43,6 +43,7 @@ class RunSummary:
     entities: dict[str, dict[str, int]] = field(default_factory=dict)
     kpi_rows: int = 0
     kpis_computed: list[str] = field(default_factory=list)
+    kpis_defined: int = 0
     snapshot_id: str | None = None
     snapshot_path: str | None = None
     log_path: str | None = None
@@ -139,9 +140,9 @@ def _collect_outputs(summary: RunSummary) -> None:
         con = duckdb.connect(str(settings.current_snapshot), read_only=True)
         try:
             summary.kpi_rows = con.execute("SELECT count(*) FROM kpi_values").fetchone()[0]
-            summary.kpis_computed = [
-                r[0] for r in con.execute("SELECT DISTINCT kpi_id FROM kpi_values WHERE status <> 'no_data' ORDER BY 1").fetchall()
-            ]
+            ids = [r[0] for r in con.execute("SELECT DISTINCT kpi_id FROM kpi_values WHERE status <> 'no_data'").fetchall()]
+            summary.kpis_computed = sorted(ids, key=lambda k: tuple(int(p) if p.isdigit() else 0 for p in k.split(".")))
+            summary.kpis_defined = con.execute("SELECT count(*) FROM kpi_definitions").fetchone()[0]
         finally:
             con.close()
 

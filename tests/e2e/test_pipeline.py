@@ -49,7 +49,14 @@ def test_run_prints_summary(published):
     home, run = published
     out = run.stdout
     assert "payments" in out and "rows quarantined" in out
-    assert "KPIs computed: 3" in out
+    import re
+
+    computed = re.search(r"KPIs computed: (\d+) \(([^)]*)\)", out)
+    assert computed, out
+    con = duckdb.connect(str(home / "published" / "current.duckdb"), read_only=True)
+    with_data = {r[0] for r in con.execute("SELECT DISTINCT kpi_id FROM kpi_values WHERE status <> 'no_data'").fetchall()}
+    assert int(computed.group(1)) == len(with_data) >= 3
+    assert set(computed.group(2).split(", ")) == with_data
     assert str(home / "published" / "current.duckdb") in out.replace("\n", "")
     assert "127.0.0.1:8501" in out and "127.0.0.1:3000" in out
 
