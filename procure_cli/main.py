@@ -232,7 +232,7 @@ def dashboard(
 
 @app.command()
 def docs(check: bool = typer.Option(False, "--check", help="Only report stale generated files (exit 1 if any).")) -> None:
-    """Regenerate docs/data_dictionary.md and the dbt raw sources from the canonical schema."""
+    """Regenerate docs/data_dictionary.md and the dbt raw sources (canonical schema) and docs/kpis.md (KPI catalogue)."""
     from ingestion.common.render import stale_files, write_generated
 
     if check:

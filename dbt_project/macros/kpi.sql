@@ -3,9 +3,14 @@
 {#- Written as plain text "id:model, ..." rather than a returned dict so that sqlfluff's jinja templater
     renders the callers the same way dbt does. -#}
 {#- Each domain keeps its own registry (macros/kpis_<domain>.sql) so that KPIs are added without touching
-    a shared file; a registry may be empty. -#}
-{% macro computed_kpis() -%}
+    a shared file; a registry may be empty. The meta-KPIs (kpis_meta: 10.3 KPI coverage, 10.5 KPIs on
+    target) are computed FROM the other KPIs' rows (kpi_values_base), so they are kept out of the union that
+    builds kpi_values_base (include_meta=false) and added by kpi_values itself: no cycle. -#}
+{% macro computed_kpis(include_meta=true) -%}
     {%- set parts = [kpis_foundation(), kpis_p2p(), kpis_sourcing(), kpis_organisation(), kpis_savings(), kpis_risk()] -%}
+    {%- if include_meta -%}
+        {%- set parts = parts + [kpis_meta()] -%}
+    {%- endif -%}
     {{ parts | map('trim') | reject('equalto', '') | join(',\n') }}
 {%- endmacro %}
 
@@ -17,9 +22,11 @@
 {%- endmacro %}
 
 
-{#- The union of every computed KPI model (used by kpi_values). -#}
-{% macro union_computed_kpis() -%}
-    {%- for entry in computed_kpis().split(',') %}
+{#- The union of the KPI models of a registry text ("id:model, ..."); by default every computed KPI
+    except the meta-KPIs (used by kpi_values_base). -#}
+{% macro union_computed_kpis(registry=none) -%}
+    {%- set entries = (computed_kpis(include_meta=false) if registry is none else registry).split(',') %}
+    {%- for entry in entries %}
     {%- set model_name = entry.split(':')[1] | trim %}
     select
         kpi_id,
@@ -39,9 +46,10 @@
 {%- endmacro %}
 
 
-{#- The computed KPI ids as a SQL list: '1.1', '7.2', ... -#}
-{% macro computed_kpi_id_list() -%}
-    {%- for entry in computed_kpis().split(',') -%}
+{#- The KPI ids of a registry text as a SQL list: '1.1', '7.2', ...; by default every computed KPI. -#}
+{% macro computed_kpi_id_list(registry=none) -%}
+    {%- set entries = (computed_kpis() if registry is none else registry).split(',') -%}
+    {%- for entry in entries -%}
         '{{ entry.split(':')[0] | trim }}'{{ ", " if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
@@ -91,4 +99,123 @@
         fiscal_year
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
+{%- endmacro %}
+
+
+{#- For KPIs that cannot be summed from rows (distinct counts, concentration, top-N): one copy of each base
+    row per grain of kpi_rollup (state x fiscal year, then refined by each letter of `grains`), with the
+    other grain columns NULL ("all"), so the caller groups by the seven grain columns and computes its
+    non-additive measure per grain. `columns` are the extra base columns carried along. As in kpi_rollup, a
+    row whose refining dimension is NULL appears only in the coarser grains. -#}
+{% macro kpi_grain_expand(base, grains, columns) -%}
+    {%- set grain_columns = {'A': 'agency_id', 'C': 'category_code', 'V': 'supplier_id', 'M': 'fiscal_month'} -%}
+    {%- for grain in [none] + grains %}
+    select
+        state_code,
+        {%- for letter in ['A', 'C', 'V'] %}
+        {{ grain_columns[letter] if grain == letter else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as {{ grain_columns[letter] }},
+        {%- endfor %}
+        fiscal_year,
+        {{ 'fiscal_month' if grain == 'M' else 'cast(null as int)' }} as fiscal_month,
+        {%- for column in columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ base }}
+    {%- if grain %}
+    where {{ grain_columns[grain] }} is not null
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- Target and status of KPI rows (docs/kpi_rules.md "Status against target"), as CTEs to splice into a
+    model's WITH list after CTEs named `definitions` (seed kpi_definitions) and `targets` (seed kpi_targets);
+    the result is the CTE `kpi_status`, with the published columns of kpi_values. Targets are data, the most
+    specific matching row winning: state + year, then state, then year, then the all-states-all-years row. -#}
+{% macro kpi_status_ctes(kpi_rows) -%}
+target_periods as (
+    select distinct
+        kpi_id,
+        state_code,
+        fiscal_year
+    from {{ kpi_rows }}
+),
+
+ranked_targets as (
+    select
+        target_periods.kpi_id,
+        target_periods.state_code,
+        target_periods.fiscal_year,
+        targets.target,
+        targets.near_tolerance,
+        row_number() over (
+            partition by target_periods.kpi_id, target_periods.state_code, target_periods.fiscal_year
+            order by
+                case when targets.state_code is not null then 2 else 0 end
+                + case when targets.fiscal_year is not null then 1 else 0 end desc,
+                targets.target asc nulls last
+        ) as target_rank
+    from target_periods
+    inner join targets
+        on
+            target_periods.kpi_id = targets.kpi_id
+            and (targets.state_code is null or target_periods.state_code = targets.state_code)
+            and (targets.fiscal_year is null or target_periods.fiscal_year = targets.fiscal_year)
+),
+
+applicable_targets as (
+    select
+        kpi_id,
+        state_code,
+        fiscal_year,
+        target,
+        coalesce(near_tolerance, 0) as near_tolerance
+    from ranked_targets
+    where target_rank = 1
+),
+
+kpi_status as (
+    select
+        {{ kpi_rows }}.kpi_id,
+        {{ kpi_rows }}.attribute_id,
+        {{ kpi_rows }}.state_code,
+        {{ kpi_rows }}.agency_id,
+        {{ kpi_rows }}.category_code,
+        {{ kpi_rows }}.supplier_id,
+        {{ kpi_rows }}.fiscal_year,
+        {{ kpi_rows }}.fiscal_month,
+        cast({{ kpi_rows }}.numerator as decimal(38, 4)) as numerator,
+        cast({{ kpi_rows }}.denominator as decimal(38, 4)) as denominator,
+        cast({{ kpi_rows }}.value as {{ type_double() }}) as value,
+        cast(applicable_targets.target as {{ type_double() }}) as target,
+        case
+            when {{ kpi_rows }}.value is null then 'no_data'
+            when applicable_targets.target is null then 'no_target'
+            when definitions.direction = 'up' and {{ kpi_rows }}.value >= applicable_targets.target
+                then 'on_target'
+            when
+                definitions.direction = 'up'
+                and {{ kpi_rows }}.value >= applicable_targets.target - applicable_targets.near_tolerance
+                then 'near'
+            when definitions.direction = 'up' then 'off'
+            when definitions.direction = 'down' and {{ kpi_rows }}.value <= applicable_targets.target
+                then 'on_target'
+            when
+                definitions.direction = 'down'
+                and {{ kpi_rows }}.value <= applicable_targets.target + applicable_targets.near_tolerance
+                then 'near'
+            when definitions.direction = 'down' then 'off'
+            -- a target on a KPI without a better direction ("context") cannot be judged
+            else 'no_target'
+        end as status
+    from {{ kpi_rows }}
+    left join definitions
+        on {{ kpi_rows }}.kpi_id = definitions.kpi_id
+    left join applicable_targets
+        on
+            {{ kpi_rows }}.kpi_id = applicable_targets.kpi_id
+            and {{ kpi_rows }}.state_code = applicable_targets.state_code
+            and {{ kpi_rows }}.fiscal_year = applicable_targets.fiscal_year
+)
 {%- endmacro %}

@@ -1,4 +1,5 @@
-"""Files generated from the canonical schema: the data dictionary and the dbt sources.
+"""Generated files: the data dictionary and the dbt sources (from the canonical schema) and docs/kpis.md
+(from the KPI catalogue seeds, warehouse/kpi_docs.py).
 
 `python -m ingestion docs` (or `procure docs`) rewrites both; tests fail while a committed copy is stale.
 """
@@ -99,7 +100,9 @@ def render_dbt_sources() -> str:
 
 
 def generated_files() -> dict[Path, str]:
-    return {DATA_DICTIONARY: render_data_dictionary(), DBT_SOURCES: render_dbt_sources()}
+    from warehouse.kpi_docs import KPI_DOCS, render_kpi_docs
+
+    return {DATA_DICTIONARY: render_data_dictionary(), DBT_SOURCES: render_dbt_sources(), KPI_DOCS: render_kpi_docs()}
 
 
 def write_generated() -> list[Path]:

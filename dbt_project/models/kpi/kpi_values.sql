@@ -1,7 +1,11 @@
-{#- Every computed KPI at every grain, with its target and status (docs/kpi_rules.md). The KPI rows come from
-    one model per KPI (macro computed_kpis; their refs are in macro union_computed_kpis, so the import
-    CTEs here are only the lookups); targets are data (seed kpi_targets), the most specific
-    matching row winning: state + year, then state, then year, then the all-states-all-years row. -#}
+{#- Every KPI of the catalogue at every grain, with its target and status (docs/kpi_rules.md):
+    - the registered KPIs' rows with their status (kpi_values_base);
+    - the meta-KPIs (macro kpis_meta: 10.3 KPI coverage, 10.5 KPIs on target), computed from
+      kpi_values_base by their own models, with their own targets and status;
+    - "no data, never zero": for each state and fiscal year present in those rows, a no_data row
+      (numerator, denominator and value NULL, the applicable target kept for context) for every
+      catalogued KPI that has no row at state x fiscal year, so that a reader sees "no data" rather than a
+      missing tile. -#}
 with
 
 definitions as (
@@ -12,94 +16,143 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
-kpi_rows as (
-    -- one select per KPI model (macro union_computed_kpis): adding a KPI adds no SQL here
-    {{ union_computed_kpis() }}
+base as (
+    select * from {{ ref('kpi_values_base') }}
 ),
 
-target_periods as (
+meta_rows as (
+    {{ union_computed_kpis(kpis_meta()) }}
+),
+
+computed_rows as (
+    select
+        kpi_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month
+    from base
+    union all
+    select
+        kpi_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month
+    from meta_rows
+),
+
+state_years as (
+    select distinct
+        state_code,
+        fiscal_year
+    from computed_rows
+),
+
+state_year_rows as (
     select distinct
         kpi_id,
         state_code,
         fiscal_year
-    from kpi_rows
+    from computed_rows
+    where
+        agency_id is null
+        and category_code is null
+        and supplier_id is null
+        and fiscal_month is null
 ),
 
-ranked_targets as (
+no_data_rows as (
     select
-        target_periods.kpi_id,
-        target_periods.state_code,
-        target_periods.fiscal_year,
-        targets.target,
-        targets.near_tolerance,
-        row_number() over (
-            partition by target_periods.kpi_id, target_periods.state_code, target_periods.fiscal_year
-            order by
-                case when targets.state_code is not null then 2 else 0 end
-                + case when targets.fiscal_year is not null then 1 else 0 end desc,
-                targets.target asc nulls last
-        ) as target_rank
-    from target_periods
-    inner join targets
+        definitions.kpi_id,
+        definitions.attribute_id,
+        state_years.state_code,
+        cast(null as {{ dbt.type_string() }}) as agency_id,
+        cast(null as {{ dbt.type_string() }}) as category_code,
+        cast(null as {{ dbt.type_string() }}) as supplier_id,
+        state_years.fiscal_year,
+        cast(null as int) as fiscal_month,
+        cast(null as decimal(38, 4)) as numerator,
+        cast(null as decimal(38, 4)) as denominator,
+        cast(null as {{ type_double() }}) as value
+    from state_years
+    cross join definitions
+    left join state_year_rows
         on
-            target_periods.kpi_id = targets.kpi_id
-            and (targets.state_code is null or target_periods.state_code = targets.state_code)
-            and (targets.fiscal_year is null or target_periods.fiscal_year = targets.fiscal_year)
+            definitions.kpi_id = state_year_rows.kpi_id
+            and state_years.state_code = state_year_rows.state_code
+            and state_years.fiscal_year = state_year_rows.fiscal_year
+    where state_year_rows.kpi_id is null
 ),
 
-applicable_targets as (
+added_rows as (
     select
         kpi_id,
+        attribute_id,
         state_code,
+        agency_id,
+        category_code,
+        supplier_id,
         fiscal_year,
-        target,
-        coalesce(near_tolerance, 0) as near_tolerance
-    from ranked_targets
-    where target_rank = 1
+        fiscal_month,
+        numerator,
+        denominator,
+        value
+    from meta_rows
+    union all
+    select
+        kpi_id,
+        attribute_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        numerator,
+        denominator,
+        value
+    from no_data_rows
 ),
+
+{{ kpi_status_ctes('added_rows') }},
 
 final as (
     select
-        kpi_rows.kpi_id,
-        kpi_rows.attribute_id,
-        kpi_rows.state_code,
-        kpi_rows.agency_id,
-        kpi_rows.category_code,
-        kpi_rows.supplier_id,
-        kpi_rows.fiscal_year,
-        kpi_rows.fiscal_month,
-        cast(kpi_rows.numerator as decimal(38, 4)) as numerator,
-        cast(kpi_rows.denominator as decimal(38, 4)) as denominator,
-        cast(kpi_rows.value as {{ type_double() }}) as value,
-        cast(applicable_targets.target as {{ type_double() }}) as target,
-        case
-            when kpi_rows.value is null then 'no_data'
-            when applicable_targets.target is null then 'no_target'
-            when definitions.direction = 'up' and kpi_rows.value >= applicable_targets.target
-                then 'on_target'
-            when
-                definitions.direction = 'up'
-                and kpi_rows.value >= applicable_targets.target - applicable_targets.near_tolerance
-                then 'near'
-            when definitions.direction = 'up' then 'off'
-            when definitions.direction = 'down' and kpi_rows.value <= applicable_targets.target
-                then 'on_target'
-            when
-                definitions.direction = 'down'
-                and kpi_rows.value <= applicable_targets.target + applicable_targets.near_tolerance
-                then 'near'
-            when definitions.direction = 'down' then 'off'
-            -- a target on a KPI without a better direction ("context") cannot be judged
-            else 'no_target'
-        end as status
-    from kpi_rows
-    left join definitions
-        on kpi_rows.kpi_id = definitions.kpi_id
-    left join applicable_targets
-        on
-            kpi_rows.kpi_id = applicable_targets.kpi_id
-            and kpi_rows.state_code = applicable_targets.state_code
-            and kpi_rows.fiscal_year = applicable_targets.fiscal_year
+        kpi_id,
+        attribute_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        numerator,
+        denominator,
+        value,
+        target,
+        status
+    from base
+    union all
+    select
+        kpi_id,
+        attribute_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        numerator,
+        denominator,
+        value,
+        target,
+        status
+    from kpi_status
 )
 
 select * from final

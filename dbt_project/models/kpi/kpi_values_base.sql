@@ -1,0 +1,39 @@
+{#- Every registered KPI except the meta-KPIs, at every grain, with its target and status: the rows that
+    kpi_values publishes and that the meta-KPIs 10.3 and 10.5 are computed from (a separate model so that
+    kpi_values can add them without a cycle). The KPI rows: kpi_values_union; targets and status: macro
+    kpi_status_ctes. Not published: read kpi_values. -#}
+with
+
+definitions as (
+    select * from {{ ref('kpi_definitions') }}
+),
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+
+kpi_rows as (
+    select * from {{ ref('kpi_values_union') }}
+),
+
+{{ kpi_status_ctes('kpi_rows') }},
+
+final as (
+    select
+        kpi_id,
+        attribute_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        numerator,
+        denominator,
+        value,
+        target,
+        status
+    from kpi_status
+)
+
+select * from final

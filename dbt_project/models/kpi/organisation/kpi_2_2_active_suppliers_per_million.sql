@@ -1,0 +1,66 @@
+{#- KPI 2.2: distinct (resolved) suppliers paid / (addressable purchases in USD millions), per grain: a
+    distinct count does not add up, so each grain is counted on its own (macro kpi_grain_expand). numerator
+    = the supplier count, denominator = spend / 1e6. Grains: state, agency and category x fiscal year. -#}
+with
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+purchases as (
+    select
+        state_code,
+        agency_id,
+        category_code,
+        fiscal_year,
+        supplier_key,
+        amount
+    from payments
+    where
+        fiscal_year is not null
+        and amount > 0
+        and is_addressable
+),
+
+expanded as (
+    {{ kpi_grain_expand('purchases', ['A', 'C'], ['supplier_key', 'amount']) }}
+),
+
+counted as (
+    select
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        count(distinct supplier_key) as supplier_count,
+        sum(amount) as spend
+    from expanded
+    group by
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month
+),
+
+final as (
+    select
+        cast('2.2' as {{ dbt.type_string() }}) as kpi_id,
+        cast(2 as int) as attribute_id,
+        state_code,
+        agency_id,
+        category_code,
+        supplier_id,
+        fiscal_year,
+        fiscal_month,
+        cast(supplier_count as decimal(38, 4)) as numerator,
+        cast(cast(spend as {{ type_double() }}) / 1000000 as decimal(38, 4)) as denominator,
+        cast(supplier_count as {{ type_double() }})
+        / nullif(cast(spend as {{ type_double() }}) / 1000000, 0) as value
+    from counted
+)
+
+select * from final

@@ -1,0 +1,95 @@
+{#- KPI 1.2: Σ amount of addressable purchases (amount > 0) in a category that had a sourcing event or a
+    renegotiation in the paying state in the same fiscal year / Σ amount of addressable purchases.
+    Events of a state x category x fiscal year (the state's calendar):
+      - a solicitation issued (any status but cancelled) with a commodity in the category;
+      - a contract of the state in the category signed (signed_date, else start_date: participating addenda
+        carry no signed date), any vehicle;
+      - an amendment of such a contract that changes its value or its term (renegotiation; administrative
+        amendments do not count).
+    Period: payment_date; category = the payment's UNSPSC family. -#}
+with
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+solicitations as (
+    select * from {{ ref('fct_solicitations') }}
+),
+
+contracts as (
+    select * from {{ ref('dim_contract') }}
+),
+
+amendments as (
+    select * from {{ ref('fct_contract_amendments') }}
+),
+
+states as (
+    select * from {{ ref('dim_state') }}
+),
+
+sourcing_events as (
+    select
+        state_code,
+        category_code,
+        fiscal_year
+    from solicitations
+    where status != 'cancelled'
+    union all
+    select
+        contracts.state_code,
+        contracts.category_code,
+        {{ fiscal_year('coalesce(contracts.signed_date, contracts.start_date)', 'states.fiscal_year_start_month') }}
+            as fiscal_year
+    from contracts
+    inner join states
+        on contracts.state_code = states.state_code
+    union all
+    select
+        state_code,
+        category_code,
+        fiscal_year
+    from amendments
+    where value_change != 0 or new_end_date is not null
+),
+
+sourced_categories as (
+    select distinct
+        state_code,
+        category_code,
+        fiscal_year
+    from sourcing_events
+    where
+        state_code is not null
+        and category_code is not null
+        and fiscal_year is not null
+),
+
+base as (
+    select
+        payments.state_code,
+        payments.category_code,
+        payments.fiscal_year,
+        case
+            when sourced_categories.category_code is not null then payments.amount
+            else cast(0 as decimal(18, 2))
+        end as numerator,
+        payments.amount as denominator
+    from payments
+    left join sourced_categories
+        on
+            payments.state_code = sourced_categories.state_code
+            and payments.category_code = sourced_categories.category_code
+            and payments.fiscal_year = sourced_categories.fiscal_year
+    where
+        payments.is_addressable
+        and payments.amount > 0
+        and payments.fiscal_year is not null
+),
+
+final as (
+    {{ kpi_rollup('base', '1.2', 1, method='ratio', grains=['C']) }}
+)
+
+select * from final

@@ -1,0 +1,118 @@
+{#- One row per purchase-order line of a PO that was not cancelled (from fct_purchase_order_lines: fiscal
+    period of po_date in the buying state's calendar, category, channel, the contract price in effect for
+    the line's item + unit of measure, a participating addendum buying at its master's prices), with what
+    the savings methods add: whether the cited contract is cooperative (cooperative_master or
+    participating_addendum), the award behind the price list the line was priced on, the lowest contract
+    price the buyer could have had for an off-contract line (statewide or PA contracts of its state, agency
+    contracts of its agency, usable on the PO date), and the first positive payment of the PO (its fiscal
+    period is when savings are realised). Intermediate (not published). -#}
+{{ config(schema='intermediate') }}
+
+with
+
+po_lines as (
+    select * from {{ ref('fct_purchase_order_lines') }}
+),
+
+states as (
+    select * from {{ ref('stg_raw__states') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_raw__contracts') }}
+),
+
+item_prices as (
+    select * from {{ ref('int_savings_contract_item_prices') }}
+),
+
+payments as (
+    select * from {{ ref('stg_raw__payments') }}
+),
+
+lines as (
+    select *
+    from po_lines
+    where coalesce(po_status, '') != 'cancelled'
+),
+
+available_prices as (
+    -- off-contract lines: the best contract price the buyer could have used that day
+    select
+        lines.po_id,
+        lines.line_number,
+        min(item_prices.contract_price) as available_contract_price
+    from lines
+    inner join item_prices
+        on
+            lines.item_number = item_prices.item_number
+            and lines.unit_of_measure = item_prices.unit_of_measure
+            and lines.po_date >= item_prices.usable_from
+            and lines.po_date <= item_prices.usable_to
+            and (
+                (
+                    item_prices.vehicle in ('statewide', 'participating_addendum')
+                    and lines.state_code = item_prices.state_code
+                )
+                or (item_prices.vehicle = 'agency' and lines.agency_id = item_prices.agency_id)
+            )
+    where not lines.is_on_contract
+    group by
+        lines.po_id,
+        lines.line_number
+),
+
+first_payments as (
+    select
+        po_id,
+        min(payment_date) as first_paid_date
+    from payments
+    where
+        po_id is not null
+        and amount > 0
+    group by po_id
+),
+
+final as (
+    select
+        lines.po_id,
+        lines.line_number,
+        lines.state_code,
+        lines.agency_id,
+        lines.po_date,
+        lines.fiscal_year,
+        lines.fiscal_month,
+        lines.item_number,
+        lines.commodity_code,
+        lines.category_code,
+        lines.unit_of_measure,
+        lines.quantity,
+        lines.unit_price,
+        lines.line_amount,
+        lines.channel,
+        lines.is_catalog_channel as is_catalog,
+        case when lines.is_on_contract then lines.contract_id end as contract_id,
+        lines.contract_vehicle,
+        coalesce(lines.contract_vehicle in ('cooperative_master', 'participating_addendum'), false)
+            as is_cooperative,
+        lines.price_contract_id,
+        lines.contract_price,
+        pricing_contracts.award_id,
+        available_prices.available_contract_price,
+        first_payments.first_paid_date,
+        {{ fiscal_year('first_payments.first_paid_date', 'states.fiscal_year_start_month') }} as paid_fiscal_year,
+        {{ fiscal_month('first_payments.first_paid_date', 'states.fiscal_year_start_month') }} as paid_fiscal_month
+    from lines
+    left join states
+        on lines.state_code = states.state_code
+    left join contracts as pricing_contracts
+        on lines.price_contract_id = pricing_contracts.contract_id
+    left join available_prices
+        on
+            lines.po_id = available_prices.po_id
+            and lines.line_number = available_prices.line_number
+    left join first_payments
+        on lines.po_id = first_payments.po_id
+)
+
+select * from final
