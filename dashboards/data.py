@@ -131,7 +131,7 @@ def format_value(value: float | None, unit: str | None) -> str:
         return "—"
     if unit == "pct":
         return f"{value * 100:.1f}%"
-    if unit == "pct_change":  # signed: savings can be negative, growth can exceed 100%
+    if unit == "pct_unbounded":  # not a share: savings can be negative, growth can exceed 100%
         return f"{value * 100:+.1f}%"
     if unit == "days":
         return f"{value:.1f} days"
@@ -155,7 +155,7 @@ def format_basis(value: float | None, unit: str | None, part: str) -> str:
     """Numerator / denominator in words: money for shares of spend, days and counts for medians."""
     if value is None or pd.isna(value):
         return "—"
-    if unit in ("pct", "pct_change"):
+    if unit in ("pct", "pct_unbounded"):
         return format_money(value)
     if unit == "days":
         return f"{value:,.0f} days" if part == "numerator" else f"{value:,.0f} items"

@@ -1,9 +1,17 @@
 """Synthetic multi-state procurement data set, deterministic by seed, with its ground truth.
 
 `generate()` writes one canonical CSV per entity of ingestion/common/canonical_schema.yml into `landing_dir`
-and the ground truth (KPI values computed here, expected quarantine rows, row counts, supplier entities,
-manifest) into `truth_dir`. Volume tables are built with numpy (money as integer cents, dates as day
-numbers) and formatted with polars; small master data is plain Python.
+and the ground truth into `truth_dir`: KPI values (kpis.csv), red-flag anomalies (anomalies.csv), expected
+quarantine rows, row counts, supplier entities and a manifest. Volume tables are built with numpy (money as
+integer cents, dates as day numbers) and formatted with polars; small master data is plain Python.
+
+Version 2 embeds every red-flag pattern of docs/red_flags.md (RF01..RF20) a few times in every state
+(`_Builder.k_inj` instances per state and rule, at least one) and keeps the baseline data clear of the rules
+where that is natural (amounts with cents, payments on business days, on-contract lines at the contract
+price, ordinary amendments below 10 %, tight bid gaps, cooperative sales reports that agree with the
+payments). The truth is not what was injected but what the data satisfies: ingestion/synthetic/truth.py and
+ingestion/synthetic/redflags.py evaluate the written tables (ingestion/synthetic/dataset.py), so chance
+occurrences are in the truth too.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,13 +32,14 @@ import polars as pl
 from faker import Faker
 
 from ingestion.common.schema import load_schema
-from ingestion.synthetic import fmt
+from ingestion.synthetic import dataset, fmt
 from ingestion.synthetic.catalog import FAMILIES, ITEM_VARIANTS, select_commodities
 from ingestion.synthetic.fmt import NULL_DATE
+from ingestion.synthetic.redflags import ANOMALY_COLUMNS, RULES, compute_anomalies, normalised_name
 from ingestion.synthetic.states import state_info, validate_states
-from ingestion.synthetic.truth import KPI_COLUMNS, TruthInputs, compute_kpis, fiscal_year, kpi_diagnostics
+from ingestion.synthetic.truth import KPI_COLUMNS, KPI_IDS, compute_kpis, fiscal_year, kpi_diagnostics
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
 DEFAULT_STATES: tuple[str, ...] = ("NV", "TX", "NY", "MI")
 DEFAULT_SCALE = 0.02
 WINDOW_START = date(2023, 1, 1)
@@ -39,6 +49,12 @@ PAYMENTS_AT_SCALE_1 = 1_000_000
 _EPOCH = date(1970, 1, 1)
 VEHICLES = ("agency", "statewide", "cooperative_master", "participating_addendum")
 AGENCY, STATEWIDE, MASTER, PA = 0, 1, 2, 3
+COMPETITIVE = ("open", "selective")
+# scenarios of a purchase: 0 on contract in term, 1 on contract off term, 2 off contract, 3 maverick (off contract
+# in a covered category), 4 p-card, 5 PO-exempt (utilities, rent), 6 not addressable (no invoice)
+# per-purchase overrides used by the injected patterns (defaults = none)
+OVERRIDES = {"o_po_date": NULL_DATE, "o_total": 0, "o_nopo": False, "o_inv": 0, "o_round": False, "dup_src": -1,
+             "tag": 0, "bunch": -1}
 COOP_PREFIX = {"NASPO ValuePoint": "NVP", "Sourcewell": "SWL", "OMNIA Partners": "OMN", "MMCAP": "MMC"}
 COOP_FEE_RATE = {"NASPO ValuePoint": 25}  # in 1/10,000 (0.0025); others: no fixed public rate
 
@@ -86,6 +102,17 @@ AMEND_REASONS = {"extension": "Term extension", "increase": "Additional quantiti
                  "decrease": "Scope reduction", "admin": "Administrative change", "pa_ext": "Extension to match master agreement"}
 
 
+def _renumber(number: str, j: int) -> str:
+    """An invoice number written another way, with the same normalised form (RF13)."""
+    if number[:1].isalpha():                                   # INV-1234567
+        head, _, tail = number.partition("-")
+        return (f"{head.lower()} {tail}", f"{head}{tail}", f"{head.title()}-{tail} ")[j % 3]
+    if "-" in number:                                          # 2024-01234
+        a, _, b = number.partition("-")
+        return (f"{a}/{b}", f"{a} {b}", f"{a}{b}")[j % 3]
+    return (f"00{number}", f"#{number}", f"{number}-")[j % 3]  # 1234567
+
+
 def _variant(name: str, style: int) -> str:
     """Messy name variants as checkbooks and vendor files carry them."""
     n = name
@@ -116,6 +143,9 @@ class _Builder:
         self.states = [state_info(s) for s in states]
         self.tables: dict[str, pl.DataFrame] = {}
         self.entity_of_record: list[str] = []
+        # injected red-flag patterns per state and rule (at least one in every state)
+        self.k_inj = max(1, int(round(150 * scale)))
+        self.injected: dict[str, int] = {r: 0 for r in RULES}
 
     # ---------------------------------------------------------------- helpers
     def n(self, at_scale_1: float, minimum: int) -> int:
@@ -226,6 +256,48 @@ class _Builder:
                     rows["holiday_date"].append(d.isoformat())
                     rows["holiday_name"].append(name)
         self.put("holidays", rows)
+        # business days per state (no weekend, no holiday of the state), on a padded range around the window
+        self.bd0 = W0 - 400
+        span = W1 + 400 - self.bd0 + 1
+        dd = np.arange(span, dtype=np.int64)
+        weekend = (dd + self.bd0 + 3) % 7 >= 5
+        self.hol_days = {si: np.array([D(int(h[:4]), int(h[5:7]), int(h[8:])) for c, h in
+                                       zip(rows["state_code"], rows["holiday_date"]) if c == s.code], dtype=np.int64)
+                         for si, s in enumerate(st)}
+        self.next_bd = np.zeros((self.n_states, span), dtype=np.int64)
+        self.prev_bd = np.zeros((self.n_states, span), dtype=np.int64)
+        self.is_bd = np.zeros((self.n_states, span), dtype=bool)
+        for si in range(self.n_states):
+            ok = ~weekend
+            ok[self.hol_days[si] - self.bd0] = False
+            self.is_bd[si] = ok
+            nxt = np.where(ok, dd, span - 1)
+            self.next_bd[si] = np.minimum.accumulate(nxt[::-1])[::-1] + self.bd0
+            self.prev_bd[si] = np.maximum.accumulate(np.where(ok, dd, 0)) + self.bd0
+
+    def t_small(self, si: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """small_purchase threshold (cents) in force on the day in the state (raised on threshold_change)."""
+        si = np.asarray(si, dtype=np.int64)
+        base = np.array([s.thresholds[0] for s in self.states], dtype=np.int64)[si] * 100
+        chg = np.array([D(*map(int, s.threshold_change.split("-"))) if s.threshold_change else 10**9
+                        for s in self.states], dtype=np.int64)[si]
+        return np.where(np.asarray(day) >= chg, (base // 100 * 3 // 2) * 100, base)
+
+    def t_pcard(self, si) -> np.ndarray:
+        return np.array([s.thresholds[2] for s in self.states], dtype=np.int64)[np.asarray(si, dtype=np.int64)] * 100
+
+    def t_sole(self, si) -> np.ndarray:
+        return np.array([s.thresholds[3] for s in self.states], dtype=np.int64)[np.asarray(si, dtype=np.int64)] * 100
+
+    def near_change(self, si: int, day: int, margin: int = 45) -> bool:
+        s = self.states[si]
+        return bool(s.threshold_change) and abs(day - D(*map(int, s.threshold_change.split("-")))) <= margin
+
+    def fy_bounds(self, si: int, fy: int) -> tuple[int, int]:
+        s = int(self.fy_start[si])
+        lo = D(fy - 1, s, 1) if s > 1 else D(fy, 1, 1)
+        hi = (D(fy, s, 1) - 1) if s > 1 else D(fy, 12, 31)
+        return lo, hi
 
     # ---------------------------------------------------------------- agencies
     def build_agencies(self) -> None:
@@ -371,29 +443,45 @@ class _Builder:
         self.tables["suppliers"] = self.tables["suppliers"].sort("supplier_id")
         self.entity_rows = sorted((sup_ids[r], f"E{rec_ent[r] + 1:06d}") for r in range(n_rec))
 
-        # exclusions: some suppliers excluded for a period, plus parties that never sold to the state
-        n_x = max(3, int(round(0.006 * n_ent)))
-        ex_ents = rng.choice(n_ent, size=n_x, replace=False)
-        rows = {k: [] for k in ("exclusion_id", "excluded_name", "tax_id", "state_code", "authority",
-                                "start_date", "end_date", "reason")}
-        parties = [(ent_names[int(e)], ent_tax[int(e)], True) for e in ex_ents]
-        parties += [(fake.company(), f"{rng.integers(10, 99)}-{rng.integers(1_000_000, 9_999_999)}", False)
-                    for _ in range(max(5, int(round(0.003 * n_ent))))]
-        for k, (nm, tax, _known) in enumerate(parties):
-            federal = rng.random() < 0.5
+        # exclusions of the baseline: parties that never sold to the states (names and tax ids unlike any
+        # supplier's), and suppliers whose exclusion ended before the window. Exclusions of suppliers that were
+        # paid while excluded (RF12) are added by inject_exclusions once the payments exist.
+        self.exc_rows: dict[str, list] = {k: [] for k in ("exclusion_id", "excluded_name", "tax_id", "state_code",
+                                                          "authority", "start_date", "end_date", "reason")}
+        known_names = {normalised_name(nm) for nm in rec_name}
+        known_tax = set(ent_tax)
+        for _ in range(max(5, int(round(0.003 * n_ent)))):
+            nm = fake.company()
+            while normalised_name(nm) in known_names:
+                nm = f"{fake.last_name()} {fake.random_element(('Holdings', 'Enterprises', 'Trading', 'Ventures'))}"
+            tax = f"{rng.integers(10, 99)}-{rng.integers(1_000_000, 9_999_999)}"
+            while tax in known_tax:
+                tax = f"{rng.integers(10, 99)}-{rng.integers(1_000_000, 9_999_999)}"
             start = D(2022, 6, 1) + int(rng.integers(0, 1200))
             end = start + int(rng.integers(365, 3 * 365)) if rng.random() < 0.7 else None
-            si = int(rng.integers(0, self.n_states))
-            rows["exclusion_id"].append(f"EXC-{k + 1:05d}")
-            rows["excluded_name"].append(nm.upper() if rng.random() < 0.6 else nm)
-            rows["tax_id"].append(tax if rng.random() < 0.6 else None)
-            rows["state_code"].append(None if federal else self.states[si].code)
-            rows["authority"].append("SAM.gov (U.S. General Services Administration)" if federal
-                                     else f"{self.states[si].name} State Purchasing Division")
-            rows["start_date"].append(to_date(start).isoformat())
-            rows["end_date"].append(None if end is None else to_date(end).isoformat())
-            rows["reason"].append(EXCLUSION_REASONS[int(rng.integers(0, len(EXCLUSION_REASONS)))])
-        self.put("exclusions", rows)
+            self.add_exclusion(nm.upper() if rng.random() < 0.6 else nm, tax if rng.random() < 0.6 else None,
+                               None if rng.random() < 0.5 else int(rng.integers(0, self.n_states)), start, end)
+        commercial = [e for e in range(n_ent_all) if ent_kind[e] == "commercial"]
+        for e in rng.choice(commercial, size=max(2, int(round(0.003 * n_ent))), replace=False):
+            start = D(2019, 1, 1) + int(rng.integers(0, 900))
+            end = min(start + int(rng.integers(200, 700)), D(2022, 12, 31))
+            self.add_exclusion(ent_names[int(e)].upper() if rng.random() < 0.6 else ent_names[int(e)],
+                               ent_tax[int(e)] if rng.random() < 0.6 else None,
+                               None if rng.random() < 0.5 else int(rng.integers(0, self.n_states)), start, end)
+        self.rec_tax = [ent_tax[rec_ent[r]] if has_tax[r] else None for r in range(n_rec)]
+
+    def add_exclusion(self, name: str, tax: str | None, si: int | None, start: int, end: int | None,
+                      reason: str | None = None) -> None:
+        rows = self.exc_rows
+        rows["exclusion_id"].append(f"EXC-{len(rows['exclusion_id']) + 1:05d}")
+        rows["excluded_name"].append(name)
+        rows["tax_id"].append(tax)
+        rows["state_code"].append(None if si is None else self.states[si].code)
+        rows["authority"].append("SAM.gov (U.S. General Services Administration)" if si is None
+                                 else f"{self.states[si].name} State Purchasing Division")
+        rows["start_date"].append(to_date(start).isoformat())
+        rows["end_date"].append(None if end is None else to_date(end).isoformat())
+        rows["reason"].append(reason or EXCLUSION_REASONS[int(self.rng.integers(0, len(EXCLUSION_REASONS)))])
 
     def pick_server(self, fam: np.ndarray) -> np.ndarray:
         return self.pick_weighted(self.fam_servers, fam)
@@ -440,11 +528,12 @@ class _Builder:
     def build_contracts(self) -> None:
         rng = self.rng
         C: dict[str, list] = {k: [] for k in ("state", "agency", "supplier", "vehicle", "program", "master", "fam",
-                                              "comm", "method", "start", "end", "value", "cfac", "number", "legacy")}
+                                              "comm", "method", "start", "end", "value", "cfac", "number", "legacy",
+                                              "low_use", "tag")}
         seq = {"n": 0}
 
         def add(state, agency, fam, vehicle, start, end, value, program=None, master=-1, supplier=None,
-                method=None, number=None, legacy=False):
+                method=None, number=None, legacy=False, low_use=False, tag=0):
             comm = int(rng.choice(self.fam_comms[fam]))
             if supplier is None:
                 supplier = int(self.pick_server(np.array([fam]))[0])
@@ -457,15 +546,19 @@ class _Builder:
             C["fam"].append(fam); C["comm"].append(comm); C["method"].append(method)
             C["start"].append(int(start)); C["end"].append(int(end)); C["value"].append(int(value))
             C["cfac"].append(C["cfac"][master] if master >= 0 else float(rng.uniform(0.78, 0.95)))
-            C["number"].append(number); C["legacy"].append(legacy)
+            C["number"].append(number); C["legacy"].append(legacy); C["low_use"].append(low_use); C["tag"].append(tag)
             return len(C["state"]) - 1
 
         def money(mu: float, sigma: float = 0.8) -> int:
             return int(round(math.exp(rng.normal(math.log(mu), sigma)) * 100 / 1000)) * 1000  # whole $10s
 
+        K = self.k_inj
         sw_fams = [i for i, f in enumerate(self.fam_list) if f.statewide]
-        agency_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
+        agency_fams = [i for i, f in enumerate(self.fam_list) if f.addressable and not f.po_exempt]
         agency_fam_w = np.array([self.fam_list[i].weight for i in agency_fams])
+        all_agency_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
+        all_agency_fam_w = np.array([self.fam_list[i].weight for i in all_agency_fams])
+        forced_change: dict[int, int] = {}   # contract -> value change of its first amendment (RF03, RF11)
         n_par = 1 + int(self.scale * 4)
         for si, s in enumerate(self.states):
             seqn = 0
@@ -486,7 +579,7 @@ class _Builder:
             ags = self.pick_agency(np.full(n_agc + 2, si))
             for k in range(n_agc + 2):
                 legacy = k >= n_agc
-                fi = int(rng.choice(agency_fams, p=agency_fam_w / agency_fam_w.sum()))
+                fi = int(rng.choice(all_agency_fams, p=all_agency_fam_w / all_agency_fam_w.sum()))
                 if legacy:
                     start = D(2019, 1, 1) + int(rng.integers(0, 500))
                     end = D(2022, 3, 1) + int(rng.integers(0, 270))
@@ -496,6 +589,35 @@ class _Builder:
                 seqn += 1
                 add(si, int(ags[k]), fi, AGENCY, start, end, money(250_000, 1.0),
                     number=f"{self.ag_id_list[int(ags[k])]}-{to_date(start).year}-{seqn:04d}", legacy=legacy)
+            # RF20 repeat awards: five awards of one agency in a category in a row, three or four of them to one
+            # supplier (five, so that the run is complete whatever the agency awarded before or after)
+            for _ in range(K):
+                ag = int(self.pick_agency(np.array([si]))[0])
+                fi = int(rng.choice(agency_fams, p=agency_fam_w / agency_fam_w.sum()))
+                sup = int(self.pick_server(np.array([fi]))[0])
+                others = [int(r) for r in self.fam_servers[fi][0] if self.rec_ent[r] != self.rec_ent[sup]]
+                n_rep = 3 + int(rng.random() < 0.5)
+                winners = [sup] * n_rep + [others[int(rng.integers(0, len(others)))] for _ in range(5 - n_rep)]
+                t = D(2020, 3, 1) + int(rng.integers(0, 1000))
+                for w_ in rng.permutation(winners):
+                    seqn += 1
+                    add(si, ag, fi, AGENCY, t, t + int(rng.integers(1, 4)) * 365 - 1, money(180_000, 0.7),
+                        supplier=int(w_), method=("open", "selective")[int(rng.random() < 0.2)], tag=20,
+                        number=f"{self.ag_id_list[ag]}-{to_date(t).year}-{seqn:04d}")
+                    t += int(rng.integers(60, 240))
+                self.injected["RF20"] += 1
+            # RF03 sole source: a direct award just under sole_source_max, amended above it (low use: little spend)
+            t_ss = int(self.t_sole(si))
+            for _ in range(K):
+                ag = int(self.pick_agency(np.array([si]))[0])
+                fi = int(rng.choice(agency_fams, p=agency_fam_w / agency_fam_w.sum()))
+                start = D(2021, 1, 1) + int(rng.integers(0, D(2025, 3, 1) - D(2021, 1, 1)))
+                value = int(t_ss * rng.uniform(0.80, 0.97)) // 1000 * 1000
+                seqn += 1
+                c = add(si, ag, fi, AGENCY, start, start + int(rng.integers(1, 4)) * 365 - 1, value, method="direct",
+                        low_use=True, tag=3, number=f"{self.ag_id_list[ag]}-{to_date(start).year}-{seqn:04d}")
+                forced_change[c] = int(t_ss * rng.uniform(1.1, 1.7)) // 1000 * 1000 - value
+                self.injected["RF03"] += 1
         # cooperative master agreements and participating addenda
         coop_fams = [(f.coop, i) for i, f in enumerate(self.fam_list) if f.coop]
         n_m = 1 + int(self.scale * 3)
@@ -520,13 +642,25 @@ class _Builder:
                     add(si, -1, fi, PA, pstart, end, money(2_000_000), program=prog, master=m,
                         supplier=C["supplier"][m], method=C["method"][m], number=f"{s.code}-PA-{number}")
         self.C = {k: (np.array(v, dtype=np.int64) if k in ("state", "agency", "supplier", "vehicle", "master",
-                                                            "fam", "comm", "start", "end", "value") else v)
+                                                            "fam", "comm", "start", "end", "value", "tag") else v)
                   for k, v in C.items()}
         self.C["cfac"] = np.array(C["cfac"])
+        self.C["low_use"] = np.array(C["low_use"], dtype=bool)
+        self.C["legacy"] = np.array(C["legacy"], dtype=bool)
         self.n_contracts = nc = len(C["state"])
-
-        # amendments
         C = self.C
+
+        # RF11 large amendments: ordinary contracts whose first amendment adds 25-60 % of the value
+        for si in range(self.n_states):
+            cand = np.flatnonzero((C["state"] == si) & np.isin(C["vehicle"], (AGENCY, STATEWIDE)) & ~C["legacy"]
+                                  & (C["tag"] == 0) & (C["start"] >= D(2020, 6, 1)) & (C["end"] - C["start"] > 200))
+            for c in rng.choice(cand, size=min(K, len(cand)), replace=False):
+                forced_change[int(c)] = int(C["value"][c] * rng.uniform(0.25, 0.6)) // 100 * 100
+                C["tag"][c] = 11
+                self.injected["RF11"] += 1
+
+        # amendments: ordinary ones keep the cumulative growth under 9 % of the original value (RF11 reads
+        # > 10 % for goods); the injected ones (RF03, RF11) come first and are large
         eff = C["end"].copy()
         cur = C["value"].copy()
         A = {k: [] for k in ("contract", "num", "date", "change", "new_end", "reason")}
@@ -534,23 +668,35 @@ class _Builder:
         for c in range(nc):
             if C["vehicle"][c] == PA:
                 continue
+            forced = forced_change.get(c)
             p = 0.6 if W0 + 60 <= C["end"][c] <= W1 - 60 else 0.3
-            if C["legacy"][c] or rng.random() > p:
+            if forced is None and (C["legacy"][c] or rng.random() > p):
                 continue
             last = C["start"][c] + 60
+            room = int(C["value"][c] * 0.09) // 100 * 100
             for k in range(int(rng.integers(1, 4))):
                 if last >= eff[c] - 10:
                     break
                 adate = int(rng.integers(last, eff[c] - 10))
-                kind = ("extension", "increase", "decrease", "admin")[int(rng.choice(4, p=[.45, .35, .1, .1]))]
+                if forced is not None and k == 0:
+                    kind = "increase"
+                elif forced is not None:
+                    kind = ("extension", "admin")[int(rng.random() < 0.3)]
+                else:
+                    kind = ("extension", "increase", "decrease", "admin")[int(rng.choice(4, p=[.45, .35, .1, .1]))]
                 new_end, change = None, 0
                 if kind == "extension":
                     new_end = int(eff[c] + rng.integers(180, 731))
-                    change = int(C["value"][c] * rng.uniform(0, 0.3)) // 100 * 100 if rng.random() < 0.5 else 0
+                    change = int(C["value"][c] * rng.uniform(0, 0.05)) // 100 * 100 if rng.random() < 0.5 else 0
                 elif kind == "increase":
-                    change = int(C["value"][c] * rng.uniform(0.05, 0.4)) // 100 * 100
+                    change = forced if (forced is not None and k == 0) \
+                        else int(C["value"][c] * rng.uniform(0.02, 0.06)) // 100 * 100
                 elif kind == "decrease":
                     change = -(int(C["value"][c] * rng.uniform(0.02, 0.1)) // 100 * 100)
+                if change > 0 and not (forced is not None and k == 0):
+                    change = min(change, max(0, room - (cur[c] - C["value"][c])))
+                    if change == 0 and kind == "increase":
+                        kind = "admin"
                 A["contract"].append(c); A["num"].append(k + 1); A["date"].append(adate)
                 A["change"].append(change); A["new_end"].append(new_end); A["reason"].append(AMEND_REASONS[kind])
                 cur[c] += change
@@ -572,13 +718,24 @@ class _Builder:
         C["current"] = cur
         self.A = A
 
-        # sourcing: requisition -> solicitation -> bids -> award for every contract but PAs and legacy ones
+        # sourcing: requisition -> solicitation -> bids -> award for every contract but PAs and legacy ones;
+        # injected: RF08 single bid, RF09 short submission period, RF10 second-lowest bid far above the lowest
+        inj: dict[int, str] = {}
+        for si in range(self.n_states):
+            cand = np.flatnonzero((C["state"] == si) & (C["vehicle"] != PA) & ~C["legacy"] & (C["tag"] == 0)
+                                  & np.isin(np.array(C["method"], dtype=object), COMPETITIVE))
+            pick = rng.permutation(cand)
+            for j, rule in enumerate(("RF08", "RF09", "RF10")):
+                for c in pick[j * K:(j + 1) * K]:
+                    inj[int(c)] = rule
+                    self.injected[rule] += 1
         S = {k: [] for k in ("state", "agency", "title", "method", "comm", "issue", "close", "est", "emerg", "elec",
                              "status", "contract")}
         B = {k: [] for k in ("sol", "supplier", "date", "amount", "resp")}
         AW = {k: [] for k in ("sol", "supplier", "date", "pub", "value", "status")}
         C["award"] = np.full(nc, -1, dtype=np.int64)
         C["signed"] = np.full(nc, NULL_DATE, dtype=np.int64)
+        C["sol"] = np.full(nc, -1, dtype=np.int64)
         for c in range(nc):
             signed = int(C["start"][c] - rng.integers(0, 31))
             if C["vehicle"][c] != PA and rng.random() < 0.93:
@@ -587,18 +744,25 @@ class _Builder:
                 continue
             award_date = signed - int(rng.integers(3, 41))
             close = award_date - int(rng.integers(10, 91))
-            issue = close - (int(rng.integers(5, 15)) if rng.random() < 0.1 else int(rng.integers(15, 46)))
             method = C["method"][c]
+            if inj.get(c) == "RF09":
+                issue = close - int(rng.integers(5, 14))
+            elif method in COMPETITIVE:
+                issue = close - int(rng.integers(15, 46))
+            else:  # sole-source and limited procurements may run short
+                issue = close - (int(rng.integers(5, 15)) if rng.random() < 0.1 else int(rng.integers(15, 46)))
             emerg = method in ("limited", "direct") and rng.random() < 0.25
             ttl = f"{self.comms[int(C['comm'][c])].family_title} - {VEHICLES[int(C['vehicle'][c])].replace('_', ' ')}"
             s_i = self._add_solicitation(S, int(C["state"][c]), int(C["agency"][c]), ttl, method, int(C["comm"][c]),
                                          issue, close, int(C["value"][c] * rng.uniform(0.85, 1.3)), emerg, "awarded", c)
             winner = int(C["supplier"][c])
-            self._add_bids(B, s_i, method, issue, close, int(C["value"][c]), winner, int(C["fam"][c]))
+            mode = {"RF08": "single", "RF10": "outlier"}.get(inj.get(c, ""))
+            self._add_bids(B, s_i, method, issue, close, int(C["value"][c]), winner, int(C["fam"][c]), mode)
             AW["sol"].append(s_i); AW["supplier"].append(winner); AW["date"].append(award_date)
             AW["pub"].append(award_date + int(rng.integers(0, 21)) if rng.random() < 0.9 else NULL_DATE)
             AW["value"].append(int(C["value"][c])); AW["status"].append("active")
             C["award"][c] = len(AW["sol"]) - 1
+            C["sol"][c] = s_i
         # solicitations that did not (yet) lead to a contract
         n_extra = max(4, len(S["state"]) // 7)
         addr_fams = [i for i, f in enumerate(self.fam_list) if f.addressable]
@@ -620,7 +784,8 @@ class _Builder:
                                          issue, close, est, False, status, -1)
             if status != "open":
                 winner = int(self.pick_server(np.array([fi]))[0])
-                self._add_bids(B, s_i, method, issue, close, est, winner, fi)
+                # cancelled for want of competition: no bid or a single one
+                self._add_bids(B, s_i, method, issue, close, est, winner, fi, "cancelled" if status == "cancelled" else None)
                 if status == "closed" and rng.random() < 0.5:
                     AW["sol"].append(s_i); AW["supplier"].append(winner); AW["date"].append(close + int(rng.integers(10, 60)))
                     AW["pub"].append(NULL_DATE); AW["value"].append(est); AW["status"].append("cancelled")
@@ -633,36 +798,74 @@ class _Builder:
         S["contract"].append(contract)
         return len(S["state"]) - 1
 
-    def _add_bids(self, B, s_i, method, issue, close, amount, winner, fam) -> None:
+    def _add_bids(self, B, s_i, method, issue, close, amount, winner, fam, mode=None) -> None:
+        """Bids of a solicitation. The winner's is the lowest responsive bid; the second-lowest responsive bid
+        lies 4-10 % above it (a tight distribution), or 45-120 % above it for an injected RF10 outlier."""
         rng = self.rng
-        if method in ("open", "selective"):
-            n = 1 if rng.random() < 0.12 else 2 + int(rng.poisson(2.0 if method == "open" else 1.2))
+        if mode == "cancelled":
+            n = int(rng.random() < 0.4)
+        elif method in COMPETITIVE:
+            if mode == "single":
+                n = 1
+            elif mode == "outlier":
+                n = 3 + int(rng.poisson(1.0))
+            else:
+                n = 1 if rng.random() < 0.04 else 2 + int(rng.poisson(2.0 if method == "open" else 1.2))
         elif method == "limited":
             n = int(rng.integers(1, 3))
         else:
             n = 1
-        others = self.pick_server(np.full(n - 1, fam)) if n > 1 else np.array([], dtype=np.int64)
-        bidders = [winner] + [int(o) for o in others if int(o) != winner]
-        for j, sup in enumerate(bidders):
+        if n == 0:
+            return
+        recs, w = self.fam_servers[fam]
+        keep = recs != winner
+        pool, pw = recs[keep], w[keep]
+        k = min(n - 1, len(pool))
+        others = rng.choice(pool, size=k, replace=False, p=pw / pw.sum()) if k > 0 else np.array([], dtype=np.int64)
+        gap = rng.uniform(0.45, 1.2) if mode == "outlier" else rng.uniform(0.04, 0.10)
+        for j, sup in enumerate([winner] + [int(o) for o in others]):
+            if j == 0:
+                amt, resp = amount, True
+            elif j == 1:
+                amt, resp = int(amount * (1 + gap)), True
+            else:
+                resp = bool(rng.random() > 0.1)
+                amt = int(amount * (1 + gap + rng.uniform(0.01, 0.35))) if resp else int(amount * rng.uniform(0.8, 1.5))
             B["sol"].append(s_i); B["supplier"].append(sup)
             B["date"].append(int(rng.integers(issue, close + 1)))
-            B["amount"].append(amount if j == 0 else int(amount * rng.uniform(1.02, 1.5)))
-            B["resp"].append(True if j == 0 else bool(rng.random() > 0.1))
+            B["amount"].append(amt)
+            B["resp"].append(resp)
 
     # ---------------------------------------------------------------- purchases (volume)
+    def _part(self, scen: int, st, ag, sup, comm, ref, dates, **overrides) -> None:
+        """A batch of purchases (aligned arrays) with optional per-purchase overrides (see OVERRIDES)."""
+        st = np.asarray(st, dtype=np.int64)
+        n = len(st)
+        d = {"scen": np.full(n, scen, dtype=np.int64), "state": st, "agency": np.asarray(ag, dtype=np.int64),
+             "supplier": np.asarray(sup, dtype=np.int64), "comm": np.asarray(comm, dtype=np.int64),
+             "contract": np.asarray(ref, dtype=np.int64), "pdate": np.asarray(dates, dtype=np.int64)}
+        for k, default in OVERRIDES.items():
+            v = overrides.get(k, default)
+            d[k] = np.asarray(v) if np.ndim(v) else np.full(n, v)
+            if k in ("o_nopo", "o_round"):
+                d[k] = d[k].astype(bool)
+            else:
+                d[k] = d[k].astype(np.int64)
+        self.parts.append(d)
+
     def build_purchases(self) -> None:
         rng = self.rng
         C = self.C
         n_pay = max(500, int(round(PAYMENTS_AT_SCALE_1 * self.scale)))
         n_purch = int(n_pay / 1.06)
-        share = {"A": .58, "B": .03, "C": .21, "D": .04, "E": .05, "F": .04, "G": .05}
+        share = {"A": .60, "B": .01, "C": .21, "D": .04, "E": .05, "F": .04, "G": .05}
         cnt = {k: int(round(v * n_purch)) for k, v in share.items()}
         exempt_fam = np.array([f.po_exempt for f in self.fam_list])
         c_exempt = exempt_fam[C["fam"]]
         lo_in = np.maximum(C["start"], W0)
         hi_in = np.minimum(C["eff"], W1)
-        has_in = lo_in <= hi_in
-        parts = []  # (scen, state, agency, supplier, comm, contract, date)
+        has_in = (lo_in <= hi_in) & ~C["low_use"]
+        self.parts = []
 
         def finish_contract_rows(scen, cidx, dates, master_ref_p=0.0):
             st = C["state"][cidx]
@@ -674,18 +877,21 @@ class _Builder:
             if master_ref_p:
                 to_master = (C["vehicle"][cidx] == PA) & (rng.random(len(cidx)) < master_ref_p)
                 ref = np.where(to_master, C["master"][cidx], cidx)
-            parts.append((np.full(len(cidx), scen), st, ag, sup, comm, ref, dates, cidx))
+            self._part(scen, st, ag, sup, comm, ref, dates)
 
         # A: on-contract, in term
         candA = np.flatnonzero(has_in & np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt)
-        wA = np.sqrt(C["value"][candA].astype(float)) * (hi_in[candA] - lo_in[candA] + 1)
+        # an agency's own contract is drawn on at a modest pace whatever its size (its releases would otherwise
+        # pile up: many POs of one agency, supplier and category within weeks, the split-purchase pattern)
+        val = np.where(C["vehicle"][candA] == AGENCY, np.minimum(C["value"][candA], 40_000_000), C["value"][candA])
+        wA = np.sqrt(val.astype(float)) * (hi_in[candA] - lo_in[candA] + 1)
         cA = rng.choice(candA, size=cnt["A"], p=wA / wA.sum())
         lo = np.maximum(C["start"][cA] + 45, W0)
         lo = np.where(lo <= hi_in[cA], lo, lo_in[cA])
         finish_contract_rows(0, cA, self.uniform_days(lo, hi_in[cA]), master_ref_p=0.03)
 
-        # B: on-contract, outside the (amended) term: mostly after it ended, some before it started
-        base = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt
+        # B: on-contract, outside the (amended) term: mostly after it ended, some before it started (RF04)
+        base = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt & ~C["low_use"]
         after = np.flatnonzero(base & (C["eff"] < W1 - 15))
         before = np.flatnonzero(base & (C["start"] > W0 + 15) & (C["start"] <= W1))
         nb_after = int(round(cnt["B"] * 0.8))
@@ -695,11 +901,12 @@ class _Builder:
         da = self.uniform_days(a_lo, np.minimum(np.maximum(C["eff"][ca] + 240, a_lo + 120), W1))
         db = self.uniform_days(np.maximum(C["start"][cb] - 90, W0), C["start"][cb] - 1)
         finish_contract_rows(1, np.concatenate([ca, cb]), np.concatenate([da, db]))
+        self.injected["RF04"] += cnt["B"]
 
         # D: maverick: bought without a contract in a category a statewide / PA contract covers
         candD = np.flatnonzero(has_in & np.isin(C["vehicle"], (STATEWIDE, PA)))
         cD = rng.choice(candD, size=cnt["D"])
-        self._add_free_rows(parts, 3, C["state"][cD], C["fam"][cD], self.uniform_days(lo_in[cD], hi_in[cD]))
+        self._add_free_rows(3, C["state"][cD], C["fam"][cD], self.uniform_days(lo_in[cD], hi_in[cD]))
 
         # C: off-contract buys anywhere
         addr_ne = [i for i, f in enumerate(self.fam_list) if f.addressable and not f.po_exempt]
@@ -708,13 +915,13 @@ class _Builder:
                       for i in addr_ne])
         famC = rng.choice(addr_ne, size=cnt["C"], p=w / w.sum())
         stC = rng.integers(0, self.n_states, cnt["C"])
-        self._add_free_rows(parts, 2, stC, famC, self.uniform_days(np.full(cnt["C"], W0), np.full(cnt["C"], W1)))
+        self._add_free_rows(2, stC, famC, self.uniform_days(np.full(cnt["C"], W0), np.full(cnt["C"], W1)))
 
         # E: p-card buys
         pc = [i for i, f in enumerate(self.fam_list) if f.pcard]
         famE = rng.choice(pc, size=cnt["E"])
         stE = rng.integers(0, self.n_states, cnt["E"])
-        self._add_free_rows(parts, 4, stE, famE, self.uniform_days(np.full(cnt["E"], W0), np.full(cnt["E"], W1)))
+        self._add_free_rows(4, stE, famE, self.uniform_days(np.full(cnt["E"], W0), np.full(cnt["E"], W1)))
 
         # F: PO-exempt (utilities, rent): half under an agency contract in term
         candF = np.flatnonzero(has_in & c_exempt & (C["vehicle"] == AGENCY))
@@ -724,32 +931,189 @@ class _Builder:
             finish_contract_rows(5, cF, self.uniform_days(lo_in[cF], hi_in[cF]))
         ex = [i for i, f in enumerate(self.fam_list) if f.po_exempt]
         nF = cnt["F"] - nF_c
-        self._add_free_rows(parts, 5, rng.integers(0, self.n_states, nF), rng.choice(ex, size=nF),
+        self._add_free_rows(5, rng.integers(0, self.n_states, nF), rng.choice(ex, size=nF),
                             self.uniform_days(np.full(nF, W0), np.full(nF, W1)))
 
         # G: not addressable (taxes, transfers, benefits, grants): no invoice
         na = [i for i, f in enumerate(self.fam_list) if not f.addressable]
         stG = rng.integers(0, self.n_states, cnt["G"])
-        self._add_free_rows(parts, 6, stG, rng.choice(na, size=cnt["G"]),
+        self._add_free_rows(6, stG, rng.choice(na, size=cnt["G"]),
                             self.uniform_days(np.full(cnt["G"], W0), np.full(cnt["G"], W1)))
 
-        self._add_forced_rows(parts, finish_contract_rows, lo_in, hi_in, c_exempt)
+        self._add_forced_rows(finish_contract_rows, lo_in, hi_in, c_exempt)
+        self._inject_purchases()
 
-        cat = [np.concatenate([p[i] for p in parts]) for i in range(8)]
-        scen, st, ag, sup, comm, ref, pdate, cidx = cat
-        pdate = self.business_day(pdate)
+        cat = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        self.parts = []
+        cat["pdate"] = self.business_day(cat["pdate"], cat["state"])
+        self._inject_dates_and_duplicates(cat)
         # order purchases by payment date (the checkbook's order)
-        order = np.lexsort((rng.random(len(pdate)), pdate))
-        self.P = {"scen": scen[order], "state": st[order], "agency": ag[order], "supplier": sup[order],
-                  "comm": comm[order], "contract": ref[order], "pdate": pdate[order]}
+        order = np.lexsort((rng.random(len(cat["pdate"])), cat["pdate"]))
+        new_pos = np.empty(len(order), dtype=np.int64)
+        new_pos[order] = np.arange(len(order))
+        self.P = {k: v[order] for k, v in cat.items()}
+        self.P["dup_src"] = np.where(self.P["dup_src"] >= 0, new_pos[np.maximum(self.P["dup_src"], 0)], -1)
         self._build_p2p()
 
-    def business_day(self, days: np.ndarray, keep: float = 0.02) -> np.ndarray:
-        """Move most weekend dates to the nearest weekday (a few weekend payments stay, for the red flag)."""
-        wd = (days + 3) % 7                                       # Monday = 0
-        shift = np.where(wd == 5, -1, np.where(wd == 6, 1, 0))
-        shift = np.where(self.rng.random(len(days)) < keep, 0, shift)
-        return days + shift  # the window starts on a Sunday and ends on a Wednesday: dates stay inside it
+    def per_state(self, mask: np.ndarray, states: np.ndarray, k: int) -> np.ndarray:
+        """Up to k random positions of mask per state (sorted)."""
+        out = []
+        for si in range(self.n_states):
+            c = np.flatnonzero(mask & (states == si))
+            if len(c):
+                out.append(self.rng.choice(c, size=min(k, len(c)), replace=False))
+        return np.sort(np.concatenate(out)).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
+
+    def _inject_purchases(self) -> None:
+        """Purchases that embed RF18, RF01, RF02, RF07 and RF16 (see the module docstring)."""
+        rng, C, K = self.rng, self.C, self.k_inj
+        addr_ne = [i for i, f in enumerate(self.fam_list) if f.addressable and not f.po_exempt]
+        pcard_fams = [i for i, f in enumerate(self.fam_list) if f.pcard]
+
+        def uniform_server(fi: int) -> int:
+            recs = self.fam_servers[fi][0]
+            return int(recs[int(rng.integers(0, len(recs)))])
+
+        for si in range(self.n_states):
+            # RF18: purchases on a master agreement by a state without a participating addendum in force
+            segs = []
+            for m in np.flatnonzero(C["vehicle"] == MASTER):
+                if C["state"][m] == si:
+                    continue
+                lo, hi = max(int(C["start"][m]), W0) + 10, min(int(C["eff"][m]), W1) - 10
+                if lo > hi:
+                    continue
+                cover = sorted((int(C["start"][c]) - 10, int(C["eff"][c]) + 10) for c in
+                               np.flatnonzero((C["vehicle"] == PA) & (C["master"] == m) & (C["state"] == si)))
+                cur = lo
+                for a, b in cover:
+                    if a > cur:
+                        segs.append((int(m), cur, min(a - 1, hi)))
+                    cur = max(cur, b + 1)
+                if cur <= hi:
+                    segs.append((int(m), cur, hi))
+            segs = [x for x in segs if x[2] - x[1] >= 20]
+            if segs:
+                w = np.array([b - a + 1 for _, a, b in segs], dtype=float)
+                pick = rng.choice(len(segs), size=K, p=w / w.sum())
+                ms = np.array([segs[i][0] for i in pick], dtype=np.int64)
+                dates = self.uniform_days(np.array([segs[i][1] for i in pick]), np.array([segs[i][2] for i in pick]))
+                self._part(0, np.full(K, si), self.pick_agency(np.full(K, si)), C["supplier"][ms],
+                           self._random_comm_in(C["fam"][ms]), ms, dates, tag=18)
+                self.injected["RF18"] += K
+
+            # RF01: split purchases: 2-4 POs just under the small-purchase threshold (p-card: 2-3 on one day
+            # under the single-purchase limit) from one agency to one supplier in one category within days
+            for g in range(K + 1):
+                is_pcard = g == K
+                fi = int(rng.choice(pcard_fams if is_pcard else addr_ne))
+                sup, ag = uniform_server(fi), int(self.pick_agency(np.array([si]))[0])
+                d0 = int(rng.integers(W0 + 30, W1 - 150))
+                while self.near_change(si, d0, 60):
+                    d0 = int(rng.integers(W0 + 30, W1 - 150))
+                m = (2 + int(rng.random() < 0.3)) if is_pcard else 2 + int(rng.integers(0, 3))
+                t = int(self.t_pcard(si)) if is_pcard else int(self.t_small(np.array([si]), np.array([d0]))[0])
+                while True:
+                    shares = rng.uniform(0.7, 1.3, m)
+                    totals = (t * rng.uniform(1.05, 1.2 + 0.12 * m) * shares / shares.sum()).astype(np.int64)
+                    if totals.max() < 0.97 * t and totals.sum() >= 1.02 * t:
+                        break
+                po_d = np.full(m, d0) if is_pcard else d0 + np.concatenate([[0], np.cumsum(rng.integers(1, 9, m - 1))])
+                pd_ = po_d + (rng.integers(1, 6, m) if is_pcard else rng.integers(25, 50, m))
+                self._part(4 if is_pcard else 2, np.full(m, si), np.full(m, ag), np.full(m, sup),
+                           self._random_comm_in(np.full(m, fi)), np.full(m, -1), pd_, o_po_date=po_d, o_total=totals, tag=1)
+                self.injected["RF01"] += 1
+
+            # RF07: invoices without a PO above the p-card limit, in categories that need a PO
+            fams = rng.choice(addr_ne, size=K)
+            amounts = (self.t_pcard(si) * rng.uniform(1.3, 6.0, K)).astype(np.int64)
+            self._part(2, np.full(K, si), self.pick_agency(np.full(K, si)), self.alt_record(self.pick_server(fams), 0.15),
+                       self._random_comm_in(fams), np.full(K, -1), self.uniform_days(np.full(K, W0 + 60), np.full(K, W1)),
+                       o_nopo=True, o_inv=amounts, tag=7)
+            self.injected["RF07"] += K
+
+            # RF16: round amounts: rent (PO-exempt, invoiced) and grants (not addressable, no invoice)
+            rent = [i for i, f in enumerate(self.fam_list) if f.po_exempt]
+            grant = [i for i, f in enumerate(self.fam_list) if not f.addressable]
+            for j in range(K):
+                amt = int(rng.integers(3, 61)) * 100_000
+                d = int(rng.integers(W0 + 60, W1))
+                if j % 2 == 0:
+                    fi = int(rng.choice(rent))
+                    sup = int(self.pick_server(np.array([fi]))[0])
+                    self._part(5, [si], self.pick_agency(np.array([si])), [sup], self._random_comm_in(np.array([fi])),
+                               [-1], [d], o_inv=amt, o_round=True, tag=16)
+                else:
+                    fi = int(rng.choice(grant))
+                    sup = int(rng.choice(self.state_payees[si]))
+                    self._part(6, [si], self.pick_agency(np.array([si])), [sup], self._random_comm_in(np.array([fi])),
+                               [-1], [d], o_inv=amt * 10, o_round=True, tag=16)
+                self.injected["RF16"] += 1
+
+        # RF02: threshold bunching: an agency's POs of a fiscal year pile up just under the small-purchase
+        # threshold. More POs than needed are drafted; _build_p2p keeps enough to beat the agency-year's other
+        # POs between half the threshold and the threshold, and cancels the rest.
+        base = {k: np.concatenate([p[k] for p in self.parts]) for k in ("agency", "pdate", "scen")}
+        self.bunch_cells: list[tuple[int, int, int]] = []
+        for si in range(self.n_states):
+            fys = [fy for fy in range(WINDOW_START.year, WINDOW_END.year + 2)
+                   if self.fy_bounds(si, fy)[0] >= W0 and self.fy_bounds(si, fy)[1] <= W1]
+            ags = np.flatnonzero(self.ag_state == si)
+            ags = ags[np.argsort(self.ag_w[ags], kind="stable")]
+            combos = [(int(a), fy) for a in ags for fy in fys]
+            for a, fy in combos[:min(K, 3)]:
+                lo, hi = self.fy_bounds(si, fy)
+                hi = min(hi, W1 - 70)
+                n_base = int(((base["agency"] == a) & (base["pdate"] >= lo + 30) & (base["pdate"] <= hi + 60)
+                              & np.isin(base["scen"], (0, 1, 2, 3))).sum())
+                m = min(400, 6 + int(0.35 * n_base))
+                po_d = np.sort(self.uniform_days(np.full(m, lo), np.full(m, hi)))
+                t = self.t_small(np.full(m, si), po_d)
+                totals = (t * rng.uniform(0.905, 0.995, m)).astype(np.int64)
+                fams = rng.choice(addr_ne, size=m)
+                cell = len(self.bunch_cells)
+                self.bunch_cells.append((si, a, fy))
+                self._part(2, np.full(m, si), np.full(m, a), self.alt_record(self.pick_server(fams), 0.15),
+                           self._random_comm_in(fams), np.full(m, -1), po_d + rng.integers(25, 60, m),
+                           o_po_date=po_d, o_total=totals, tag=2, bunch=cell)
+                self.injected["RF02"] += 1
+
+    def _inject_dates_and_duplicates(self, cat: dict[str, np.ndarray]) -> None:
+        """RF15 (payments moved to a weekend or a holiday) and RF13 (duplicate invoices, appended rows)."""
+        rng, K = self.rng, self.k_inj
+        for si in range(self.n_states):
+            cand = np.flatnonzero((cat["state"] == si) & (cat["tag"] == 0) & (cat["pdate"] >= W0 + 100)
+                                  & (cat["pdate"] <= W1 - 10))
+            for j, i in enumerate(rng.choice(cand, size=min(K, len(cand)), replace=False)):
+                d = int(cat["pdate"][i])
+                new = d + (5 - (d + 3) % 7) + int(rng.random() < 0.5)          # the next Saturday or Sunday
+                if j % 2 == 1:
+                    h = self.hol_days[si]
+                    h = h[(h >= W0 + 100) & (h <= W1)]
+                    if len(h):
+                        new = int(h[np.argmin(np.abs(h - d))])
+                cat["pdate"][i] = min(new, W1)
+                cat["tag"][i] = 15
+                self.injected["RF15"] += 1
+        # RF13: the supplier sends the same invoice again, number reformatted; some are paid twice
+        src = self.per_state((cat["tag"] == 0) & np.isin(cat["scen"], (0, 2)) & (cat["pdate"] <= W1 - 40),
+                             cat["state"], self.k_inj)
+        dup = {k: v[src].copy() for k, v in cat.items()}
+        dup["pdate"] = self.business_day(cat["pdate"][src] + rng.integers(5, 26, len(src)), cat["state"][src])
+        dup["dup_src"] = src
+        dup["tag"][:] = 13
+        cat["tag"][src] = 130
+        for k in cat:
+            cat[k] = np.concatenate([cat[k], dup[k]])
+        self.injected["RF13"] += len(src)
+
+    def business_day(self, days: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """The next business day of the state (no weekend, no holiday) on or after each date; the previous
+        one when that falls after the window."""
+        i = np.asarray(days, dtype=np.int64) - self.bd0
+        s = np.asarray(state, dtype=np.int64)
+        nxt = self.next_bd[s, i]
+        return np.where(nxt > W1, self.prev_bd[s, i], nxt)
 
     def _random_comm_in(self, fam: np.ndarray) -> np.ndarray:
         sizes = np.array([len(self.fam_comms[i]) for i in range(len(self.fam_list))])
@@ -757,10 +1121,11 @@ class _Builder:
         table = np.full((len(self.fam_list), maxk), -1, dtype=np.int64)
         for i in range(len(self.fam_list)):
             table[i, :sizes[i]] = self.fam_comms[i]
+        fam = np.asarray(fam, dtype=np.int64)
         k = np.floor(self.rng.random(len(fam)) * sizes[fam]).astype(np.int64)
         return table[fam, k]
 
-    def _add_free_rows(self, parts, scen, st, fam, dates) -> None:
+    def _add_free_rows(self, scen, st, fam, dates) -> None:
         st = np.asarray(st, dtype=np.int64)
         fam = np.asarray(fam, dtype=np.int64)
         ag = self.pick_agency(st)
@@ -769,20 +1134,18 @@ class _Builder:
         else:
             sup = self.alt_record(self.pick_server(fam), 0.15)
         comm = self._random_comm_in(fam)
-        parts.append((np.full(len(st), scen), st, ag, sup, comm, np.full(len(st), -1), np.asarray(dates, dtype=np.int64),
-                      np.full(len(st), -1)))
+        self._part(scen, st, ag, sup, comm, np.full(len(st), -1), np.asarray(dates, dtype=np.int64))
 
-    def _add_forced_rows(self, parts, finish_contract_rows, lo_in, hi_in, c_exempt) -> None:
+    def _add_forced_rows(self, finish_contract_rows, lo_in, hi_in, c_exempt) -> None:
         """Guarantee every state x fiscal year has in-term, off-term and maverick payments."""
         rng, C = self.rng, self.C
         A_c, A_d, B_c, B_d, D_st, D_fam, D_d = [], [], [], [], [], [], []
-        usable = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt
+        usable = np.isin(C["vehicle"], (AGENCY, STATEWIDE, PA)) & ~c_exempt & ~C["low_use"]
         for si in range(self.n_states):
             s = int(self.fy_start[si])
             fys = sorted(set(int(x) for x in fiscal_year(np.arange(W0, W1 + 1), np.full(W1 - W0 + 1, s))))
             for fy in fys:
-                fy_lo = D(fy - 1, s, 1) if s > 1 else D(fy, 1, 1)
-                fy_hi = (D(fy, s, 1) - 1) if s > 1 else D(fy, 12, 31)
+                fy_lo, fy_hi = self.fy_bounds(si, fy)
                 lo, hi = max(fy_lo, W0), min(fy_hi, W1)
                 mine = usable & (C["state"] == si)
                 a_lo, a_hi = np.maximum(lo_in, lo), np.minimum(hi_in, hi)
@@ -793,7 +1156,8 @@ class _Builder:
                 cands = np.flatnonzero(mine & (b_lo <= b_hi))
                 for c in rng.choice(cands, size=3) if len(cands) else []:
                     B_c.append(c); B_d.append(int(rng.integers(b_lo[c], b_hi[c] + 1)))
-                cov = np.flatnonzero(np.isin(C["vehicle"], (STATEWIDE, PA)) & (C["state"] == si) & (a_lo <= a_hi))
+                cov = np.flatnonzero(np.isin(C["vehicle"], (STATEWIDE, PA)) & (C["state"] == si) & (a_lo <= a_hi)
+                                     & ~C["low_use"])
                 for c in rng.choice(cov, size=3) if len(cov) else []:
                     D_st.append(si); D_fam.append(int(C["fam"][c])); D_d.append(int(rng.integers(a_lo[c], a_hi[c] + 1)))
             # paid after the original end but inside an amendment's extension
@@ -804,19 +1168,28 @@ class _Builder:
             finish_contract_rows(0, np.array(A_c, dtype=np.int64), np.array(A_d, dtype=np.int64))
         if B_c:
             finish_contract_rows(1, np.array(B_c, dtype=np.int64), np.array(B_d, dtype=np.int64))
+            self.injected["RF04"] += len(B_c)
         if D_st:
-            self._add_free_rows(parts, 3, np.array(D_st), np.array(D_fam), np.array(D_d))
+            self._add_free_rows(3, np.array(D_st), np.array(D_fam), np.array(D_d))
 
     def _build_p2p(self) -> None:
-        """POs, lines, receipts, requisitions, invoices and payments, derived backwards from the payment date."""
-        rng, C, P = self.rng, self.C, self.P
+        """POs, lines, receipts, requisitions, invoices and payments, derived backwards from the payment date
+        (forwards from the PO date where a pattern fixes it)."""
+        rng, C, P, K = self.rng, self.C, self.P, self.k_inj
         n = len(P["pdate"])
-        scen = P["scen"]
-        has_po = np.isin(scen, (0, 1, 2, 3, 4))
-        no_po_invoice = (scen == 2) & (rng.random(n) < 0.03)   # non-exempt invoices without a PO
-        has_po &= ~no_po_invoice
-        has_inv = np.isin(scen, (0, 1, 2, 3, 5))
+        scen, tag = P["scen"], P["tag"]
+        dup = P["dup_src"] >= 0
+        dsrc = P["dup_src"][dup]
+        is_src = np.zeros(n, dtype=bool)
+        is_src[dsrc] = True
+        free = tag == 0
+        o_date = P["o_po_date"] != NULL_DATE
+        o_total = P["o_total"] > 0
         pcard = scen == 4
+        has_po = np.isin(scen, (0, 1, 2, 3, 4)) & ~P["o_nopo"] & ~dup
+        no_po_invoice = (scen == 2) & free & (rng.random(n) < 0.03)   # small non-exempt invoices without a PO
+        has_po &= ~no_po_invoice
+        cancel = (scen == 2) & free & has_po & (rng.random(n) < 0.005)  # POs cancelled before anything happened
         pricing = np.where(P["contract"] >= 0, P["contract"], 0)
         pricing = np.where(C["vehicle"][pricing] == PA, C["master"][pricing], pricing)
         pricing = np.where(P["contract"] >= 0, pricing, -1)
@@ -829,9 +1202,28 @@ class _Builder:
         rc_date = inv_date - rng.integers(0, 6, n)
         lead = rng.integers(2, 31, n)
         po_date = np.where(pcard, P["pdate"] - rng.integers(1, 6, n), rc_date - lead)
-        atf = has_po & ~pcard & (rng.random(n) < 0.03)          # confirming order: PO after the invoice
-        po_date = np.where(atf, np.minimum(inv_date + rng.integers(1, 16, n), P["pdate"] - 1), po_date)
+        # confirming orders: the PO follows the invoice by a day or two (12.3; RF06 needs 3 days or more)
+        atf = has_po & ~pcard & free & (rng.random(n) < 0.03)
+        po_date = np.where(atf, np.minimum(inv_date + rng.integers(1, 3, n), P["pdate"] - 1), po_date)
         rc_date = np.where(pcard, po_date + rng.integers(0, 4, n), rc_date)
+        # PO dates fixed by a pattern (RF01, RF02): the chain runs forwards from the PO
+        po_f = P["o_po_date"]
+        rc_f = po_f + np.where(pcard, rng.integers(0, 4, n), rng.integers(2, 11, n))
+        inv_f = rc_f + rng.integers(0, 4, n)
+        po_date = np.where(o_date, po_f, po_date)
+        rc_date = np.where(o_date, rc_f, rc_date)
+        inv_date = np.where(o_date & ~pcard, inv_f, inv_date)
+        received = np.where(o_date & ~pcard, np.minimum(inv_f + rng.integers(0, 4, n), P["pdate"] - 2), received)
+        # RF13 duplicates: the same invoice date, received again later
+        inv_date[dup] = inv_date[dsrc]
+        received[dup] = np.maximum(np.minimum(received[dsrc] + rng.integers(3, 21, len(dsrc)), P["pdate"][dup] - 2),
+                                   inv_date[dup])
+        # RF06: POs raised 3-20 days after the invoice they cover
+        ok06 = has_po & ~pcard & free & ~atf & ~cancel & (P["pdate"] - inv_date >= 10)
+        c06 = self.per_state(ok06, P["state"], K)
+        po_date[c06] = inv_date[c06] + np.minimum(rng.integers(3, 21, len(c06)), P["pdate"][c06] - inv_date[c06] - 1)
+        tag[c06] = 6
+        self.injected["RF06"] += len(c06)
         late_rc = rng.random(n) < 0.15
         promised = np.where(late_rc, rc_date - rng.integers(1, 11, n), rc_date + rng.integers(0, 8, n))
 
@@ -839,6 +1231,7 @@ class _Builder:
         po_idx = np.flatnonzero(has_po)
         n_po = len(po_idx)
         nl = np.where(pcard[po_idx], rng.integers(1, 3, n_po), rng.choice([1, 2, 3, 4], size=n_po, p=[.5, .25, .15, .1]))
+        nl = np.where(o_total[po_idx], 1, nl)
         line_po = np.repeat(np.arange(n_po), nl)
         line_no = np.arange(len(line_po)) - np.repeat(np.cumsum(nl) - nl, nl) + 1
         first_line = line_no == 1
@@ -852,9 +1245,16 @@ class _Builder:
         lpr = pricing[pc]
         contract_price = np.round(base * self.C["cfac"][np.where(lpr >= 0, lpr, 0)]).astype(np.int64)
         on_c = lpr >= 0
-        over = rng.random(len(pc)) < 0.1
-        unit = np.where(on_c, np.where(over, np.round(contract_price * rng.uniform(1.01, 1.15, len(pc))), contract_price),
-                        np.round(base * rng.uniform(0.9, 1.3, len(pc)))).astype(np.int64)
+        # lines on a contract are bought at the contract price
+        unit = np.where(on_c, contract_price, np.round(base * rng.uniform(0.9, 1.3, len(pc)))).astype(np.int64)
+        # RF17: a few lines priced above the price list of the contract the PO cites, in its term
+        lprc = np.maximum(lpr, 0)
+        ok17 = (on_c & (P["contract"][pc] == lpr) & (tag[pc] == 0) & ~cancel[pc] & (po_date[pc] >= C["start"][lprc])
+                & (po_date[pc] <= C["eff"][lprc]))
+        c17 = self.per_state(ok17, P["state"][pc], K)
+        unit[c17] = np.round(contract_price[c17] * rng.uniform(1.04, 1.25, len(c17))).astype(np.int64)
+        tag[pc[c17]] = 17
+        self.injected["RF17"] += len(c17)
         unit = np.maximum(unit, 1)
         fam_of = self.comm_fam[line_comm]
         qlo = np.array([f.qty[0] for f in self.fam_list])[fam_of]
@@ -867,24 +1267,53 @@ class _Builder:
         cap = pcard[pc] & (line_cents * 2 > limit)
         qty = np.where(cap, 1, qty)
         unit = np.where(cap, np.minimum(unit, limit * 40), unit)
-        line_cents = np.where(cap, np.maximum((qty * unit + 50) // 100, 1), line_cents)
+        # a PO total fixed by a pattern: one line, a quantity near total / item price, the unit price to match
+        ot = o_total[pc]
+        target = P["o_total"][pc] * 100                            # 1/10,000 USD
+        q_o = np.clip(np.round(target / np.maximum(base, 1)), 1, 400).astype(np.int64)
+        qty = np.where(ot, q_o, qty)
+        unit = np.where(ot, np.round(target / q_o).astype(np.int64), unit)
+        line_cents = np.maximum((qty * unit + 50) // 100, 1)
         po_total = np.zeros(n_po, dtype=np.int64)
         np.add.at(po_total, line_po, line_cents)
+        total_of = np.zeros(n, dtype=np.int64)
+        total_of[po_idx] = po_total
+
+        # RF02: keep enough bunched POs to beat the agency-year's other POs in [T/2, T); cancel the rest
+        p_fy = fiscal_year(po_date, self.fy_start[P["state"]])
+        t_po = self.t_small(P["state"], po_date)
+        in90 = (10 * total_of >= 9 * t_po) & (total_of < t_po)
+        in50 = (2 * total_of >= t_po) & (total_of < t_po)
+        for cell, (si, a, fy) in enumerate(self.bunch_cells):
+            rows = np.flatnonzero(P["bunch"] == cell)
+            others = has_po & ~pcard & ~cancel & (P["agency"] == a) & (P["bunch"] != cell) & (p_fy == fy)
+            b90, b50 = int((others & in90).sum()), int((others & in50).sum())
+            keep = min(len(rows), max(5 - b90, b50 - 2 * b90, 0) + 2)
+            cancel[rng.permutation(rows)[keep:]] = True
+        has_inv = np.isin(scen, (0, 1, 2, 3, 5)) & ~cancel
 
         # invoice amounts
-        amount = np.zeros(n, dtype=np.int64)
-        amount[po_idx] = po_total
+        amount = total_of.copy()
         nopo = np.flatnonzero(~has_po)
         fam_np = self.comm_fam[P["comm"][nopo]]
         plo = np.array([f.price[0] for f in self.fam_list])[fam_np]
         phi = np.array([f.price[1] for f in self.fam_list])[fam_np]
         amount[nopo] = np.round(np.exp(rng.uniform(np.log(plo), np.log(phi))) * 100).astype(np.int64)
+        # ordinary invoices without a PO stay under the p-card limit (RF07 flags the ones above it)
+        lim = self.pcard_limit[P["state"][nopo]]
+        small = (scen[nopo] == 2) & (amount[nopo] >= lim)
+        amount[nopo] = np.where(small, (lim * rng.uniform(0.3, 0.95, len(nopo))).astype(np.int64), amount[nopo])
+        amount = np.where(P["o_inv"] > 0, P["o_inv"], amount)
         match = np.full(n, "not_applicable", dtype=object)
         um = rng.random(n)
         match[has_po] = np.where(um[has_po] < 0.88, "first_pass", np.where(um[has_po] < 0.97, "after_exception", "unmatched"))
+        match[dup] = match[dsrc]
         inv_amount = np.where((match == "unmatched"), np.round(amount * rng.uniform(1.0, 1.05, n)).astype(np.int64), amount)
+        inv_amount[dup] = inv_amount[dsrc]
+        plain = P["o_round"] | dup
         terms_u = rng.random(n)
         disc_pct = np.where(terms_u < 0.2, 2, np.where(terms_u < 0.25, 1, 0))
+        disc_pct = np.where(plain, 0, disc_pct)
         disc_days = np.where(disc_pct == 2, 10, 15)
         terms = np.where(disc_pct == 2, "2/10 net 30", np.where(disc_pct == 1, "1/15 net 30", "net 30"))
         terms = np.where(rng.random(n) < 0.05, None, terms).astype(object)
@@ -892,23 +1321,37 @@ class _Builder:
         due = received + 30
         taken = np.where((disc_pct > 0) & (P["pdate"] - inv_date <= disc_days), offered, 0)
         days_late = np.maximum(P["pdate"] - due, 0)
-        interest = np.where((days_late > 0) & (rng.random(n) < 0.7), (inv_amount * days_late * 12 + 18250) // 36500, 0)
+        interest = np.where((days_late > 0) & (rng.random(n) < 0.7) & ~plain,
+                            (inv_amount * days_late * 12 + 18250) // 36500, 0)
         pay_amount = inv_amount - taken + interest
 
-        # payments: one per purchase, some invoices paid in two instalments, a few refunds
-        inv_mask = has_inv
-        split = inv_mask & (taken == 0) & (interest == 0) & (rng.random(n) < 0.05)
-        second_date = self.business_day(P["pdate"] + rng.integers(7, 31, n))
+        # payments: one per purchase, some invoices paid in two instalments, a few refunds (neither on cooperative
+        # contracts: their sales reports mirror the payments, and a late instalment could outlive the
+        # addendum), some duplicates paid twice (RF13, RF14)
+        coop = (P["contract"] >= 0) & np.isin(C["vehicle"][np.maximum(P["contract"], 0)], (MASTER, PA))
+        payable = ~cancel & ~(dup & (rng.random(n) < 0.4))
+        ordinary = (tag == 0) & ~is_src & payable
+        split = ordinary & has_inv & ~coop & (taken == 0) & (interest == 0) & (rng.random(n) < 0.05)
+        second_date = self.business_day(P["pdate"] + rng.integers(7, 31, n), P["state"])
         split &= second_date <= W1
         first_part = np.where(split, (pay_amount * rng.integers(50, 81, n)) // 100, pay_amount)
-        refund = inv_mask & (rng.random(n) < 0.006)
-        refund_date = self.business_day(P["pdate"] + rng.integers(10, 91, n))
+        refund = ordinary & has_inv & ~coop & (rng.random(n) < 0.006)
+        refund_date = self.business_day(P["pdate"] + rng.integers(10, 91, n), P["state"])
         refund &= refund_date <= W1
         refund_amt = -np.maximum((first_part * rng.integers(5, 101, n)) // 100, 1)
-        pay_src = np.concatenate([np.arange(n), np.flatnonzero(split), np.flatnonzero(refund)])
-        pay_date = np.concatenate([P["pdate"], second_date[split], refund_date[refund]])
-        pay_cents = np.concatenate([first_part, (pay_amount - first_part)[split], refund_amt[refund]])
-        pay_kind = np.concatenate([np.zeros(n, int), np.ones(split.sum(), int), np.full(refund.sum(), 2)])
+        # RF14: the same amount paid to the supplier again the same or the next day, without an invoice
+        c14 = self.per_state(ordinary & has_inv & ~split & ~refund & (first_part > 0), P["state"], K)
+        nxt = P["pdate"][c14] + 1
+        nxt_ok = (nxt <= W1) & self.is_bd[P["state"][c14], np.minimum(nxt, W1) - self.bd0] & (rng.random(len(c14)) < 0.5)
+        d14 = np.where(nxt_ok, nxt, P["pdate"][c14])
+        tag[c14] = 14
+        self.injected["RF14"] += len(c14)
+        pays = np.flatnonzero(payable)
+        pay_src = np.concatenate([pays, np.flatnonzero(split), np.flatnonzero(refund), c14])
+        pay_date = np.concatenate([P["pdate"][pays], second_date[split], refund_date[refund], d14])
+        pay_cents = np.concatenate([first_part[pays], (pay_amount - first_part)[split], refund_amt[refund], first_part[c14]])
+        pay_kind = np.concatenate([np.zeros(len(pays), int), np.ones(split.sum(), int), np.full(refund.sum(), 2),
+                                   np.full(len(c14), 3)])
         porder = np.lexsort((pay_kind, pay_src, pay_date))
         pay_src, pay_date, pay_cents, pay_kind = pay_src[porder], pay_date[porder], pay_cents[porder], pay_kind[porder]
 
@@ -922,6 +1365,7 @@ class _Builder:
         po_seq_of_po[po_order] = np.arange(n_po)
         po_seq = np.full(n, -1, dtype=np.int64)
         po_seq[po_idx] = po_seq_of_po
+        po_seq[dup] = po_seq[dsrc]                                 # a duplicate cites the original's PO
 
         self.V = dict(n=n, has_po=has_po, has_inv=has_inv, pcard=pcard, received=received, inv_date=inv_date,
                       rc_date=rc_date, po_date=po_date, promised=promised, po_idx=po_idx, n_po=n_po, line_po=line_po,
@@ -929,7 +1373,81 @@ class _Builder:
                       po_total=po_total, match=match, inv_amount=inv_amount, terms=terms, offered=offered, due=due,
                       taken=taken, interest=interest, pay_src=pay_src, pay_date=pay_date, pay_cents=pay_cents,
                       pay_kind=pay_kind, inv_order=inv_order, inv_seq=inv_seq, po_order=po_order, po_seq=po_seq,
-                      po_seq_of_po=po_seq_of_po, disc_pct=disc_pct)
+                      po_seq_of_po=po_seq_of_po, disc_pct=disc_pct, cancel=cancel, dup=dup)
+
+    # ---------------------------------------------------------------- after the payments: values, exclusions
+    def adjust_contract_values(self) -> None:
+        """RF05: a few contracts whose ceiling the payments overrun (the value was set below the spend); every
+        other contract's ceiling covers its spend (raised where the random spend went over it)."""
+        rng, C, P, V, K = self.rng, self.C, self.P, self.V, self.k_inj
+        nc = self.n_contracts
+        ref = P["contract"][V["pay_src"]]
+        paid = np.zeros(nc, dtype=np.int64)
+        np.add.at(paid, ref[ref >= 0], V["pay_cents"][ref >= 0])
+        amended = np.zeros(nc, dtype=bool)
+        amended[[c for c, ch in zip(self.A["contract"], self.A["change"]) if ch != 0]] = True
+        bids_of: dict[int, list[int]] = {}
+        for j, s_i in enumerate(self.B["sol"]):
+            bids_of.setdefault(int(s_i), []).append(j)
+
+        def set_value(c: int, new: int) -> None:
+            old = int(C["value"][c])
+            C["current"][c] += new - old
+            C["value"][c] = new
+            if C["award"][c] >= 0:
+                self.AW["value"][int(C["award"][c])] = new
+                s_i = int(C["sol"][c])
+                f = new / old
+                self.S["est"][s_i] = int(self.S["est"][s_i] * f)
+                for k, j in enumerate(bids_of.get(s_i, [])):
+                    self.B["amount"][j] = new if k == 0 else int(self.B["amount"][j] * f)
+
+        cand = ((C["tag"] == 0) & np.isin(C["vehicle"], (AGENCY, STATEWIDE)) & ~amended & (paid >= 2_000_000)
+                & (C["award"] >= 0))
+        for c in self.per_state(cand, C["state"], K):
+            set_value(int(c), max(100_000, int(paid[c] * rng.uniform(0.75, 0.93)) // 1000 * 1000))
+            C["tag"][c] = 5
+            self.injected["RF05"] += 1
+        for c in np.flatnonzero((paid > C["current"]) & np.isin(C["tag"], (0, 20))):
+            need = int(paid[c] - (C["current"][c] - C["value"][c]))
+            set_value(int(c), int(need * rng.uniform(1.15, 1.5)) // 1000 * 1000 + 1000)
+
+    def inject_exclusions(self) -> None:
+        """RF12: suppliers excluded (state or federal list) while they were still being paid, matched by tax id
+        (the list carries another name) or by a variant of the name (no tax id on the list)."""
+        rng, P, V, K = self.rng, self.P, self.V, self.k_inj
+        src = V["pay_src"]
+        pos = V["pay_cents"] > 0
+        sup, st, d = P["supplier"][src][pos], P["state"][src][pos], V["pay_date"][pos]
+        used: set[int] = set()
+        for si in range(self.n_states):
+            recs, counts = np.unique(sup[st == si], return_counts=True)
+            commercial = np.array([self.ent_kind[self.rec_ent[r]] == "commercial" for r in recs], dtype=bool)
+            ok = commercial & (counts >= 2) & (counts <= max(2, np.median(counts)))
+            cand = [int(r) for r in recs[ok] if "." not in self.rec_name[int(r)]]
+            for j in range(K):
+                mode = (j + si) % 4                 # 0, 1: by tax id; 2, 3: by name; 0, 2: state list, 1, 3: federal
+                by_tax = mode < 2
+                pool = [r for r in cand if r not in used and (self.rec_tax[r] is not None or not by_tax)]
+                if not pool:
+                    break
+                r = pool[int(rng.integers(0, len(pool)))]
+                used.add(r)
+                dates = np.sort(d[(sup == r) & (st == si)])
+                start = int(dates[len(dates) // 2]) - int(rng.integers(0, 10))
+                end = None if rng.random() < 0.5 else start + int(rng.integers(400, 900))
+                name = self.rec_name[r]
+                if by_tax:   # listed under a former / trade name, with the tax id
+                    excl = f"{self.fake.last_name()} {self.fake.random_element(('Holdings', 'Enterprises', 'Group'))}"
+                    self.add_exclusion(excl.upper(), self.rec_tax[r], si if mode == 0 else None, start, end)
+                else:        # listed by name only, written the list's way
+                    words = re.sub(r"[^A-Za-z0-9 ]", " ", name).upper().split()
+                    legal = words[-1] in ("INC", "INCORPORATED", "CORP", "CORPORATION", "LLC", "CO", "COMPANY",
+                                          "LTD", "LP", "LLP")
+                    excl = " ".join(words) + ("" if legal else " INC")
+                    self.add_exclusion(excl, None, si if mode == 2 else None, start, end)
+                self.injected["RF12"] += 1
+        self.put("exclusions", self.exc_rows)
 
     # ---------------------------------------------------------------- tables from arrays
     def emit_sourcing_tables(self) -> None:
@@ -1029,6 +1547,7 @@ class _Builder:
         u = rng.random(n_po)
         channel = np.where(V["pcard"][pp], "pcard", np.where(on_c, np.where(u < 0.35, "catalog", np.where(u < 0.55, "punchout", "manual")),
                                                              np.where(u < 0.08, "catalog", "manual")))
+        channel = np.where((P["o_total"][pp] > 0) & ~V["pcard"][pp], "manual", channel)
         release = on_c & (channel != "pcard") & (rng.random(n_po) < 0.5)
         cnum = pl.Series("c", self.C["number"], dtype=pl.Utf8)
         plain = fmt.ref(st_codes, P["state"][pp]).to_frame("s").with_columns(
@@ -1070,6 +1589,7 @@ class _Builder:
         po_req = np.full(n_po, -1, dtype=np.int64)
         po_req[req_po] = req_seq[n_sr + np.arange(len(req_po))]
         status = np.where(rng.random(n_po) < 0.7, "closed", "received")
+        status = np.where(V["cancel"][pp], "cancelled", status)
         self.put("purchase_orders", {
             "po_id": po_ids, "po_number": po_number, "state_code": fmt.ref(st_codes, P["state"][pp]),
             "agency_id": fmt.ref(self.ag_ids, P["agency"][pp]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][pp]),
@@ -1091,11 +1611,14 @@ class _Builder:
             "line_amount": fmt.s_money(V["line_cents"][lo])})
         nl = len(lo)
         rdate = V["rc_date"][purch] + np.where(rng.random(nl) < 0.1, -rng.integers(0, 3, nl), 0)
+        promised = np.where(rng.random(nl) < 0.05, NULL_DATE, V["promised"][purch])
+        rk = ~V["cancel"][purch]                                 # nothing is received on a cancelled PO
+        nr = int(rk.sum())
         self.put("receipts", {
-            "receipt_id": fmt.prefixed("RCV", np.arange(1, nl + 1), 8), "po_id": fmt.ref(po_ids, lpo),
-            "line_number": fmt.s_int(V["line_no"][lo]), "receipt_date": fmt.s_date(rdate),
-            "promised_date": fmt.s_date(np.where(rng.random(nl) < 0.05, NULL_DATE, V["promised"][purch])),
-            "quantity_received": fmt.s_price(V["qty"][lo] * 10_000)})
+            "receipt_id": fmt.prefixed("RCV", np.arange(1, nr + 1), 8), "po_id": fmt.ref(po_ids, lpo[rk]),
+            "line_number": fmt.s_int(V["line_no"][lo][rk]), "receipt_date": fmt.s_date(rdate[rk]),
+            "promised_date": fmt.s_date(promised[rk]),
+            "quantity_received": fmt.s_price(V["qty"][lo][rk] * 10_000)})
         # ---- invoices (received-date order)
         io = V["inv_order"]
         n_inv = len(io)
@@ -1108,6 +1631,17 @@ class _Builder:
             pl.when(pl.col("s") == 0).then(pl.lit("INV-") + pl.col("n").cast(pl.Utf8))
             .when(pl.col("s") == 1).then(pl.col("n").cast(pl.Utf8))
             .otherwise(pl.col("y").cast(pl.Utf8) + pl.lit("-") + (pl.col("n") % 100_000).cast(pl.Utf8).str.zfill(5)).alias("v"))["v"]
+        # RF13: a duplicate carries the original's number written another way (same normalised number:
+        # upper case, letters and digits only, leading zeros removed)
+        dups = np.flatnonzero(V["dup"][io])
+        if len(dups):
+            pos_of = np.full(n, -1, dtype=np.int64)
+            pos_of[io] = np.arange(n_inv)
+            nums = inv_num.to_list()
+            for j, k in enumerate(dups):
+                orig = nums[int(pos_of[P["dup_src"][io[k]]])]
+                nums[k] = _renumber(orig, j)
+            inv_num = pl.Series("v", nums, dtype=pl.Utf8)
         terms = V["terms"][io]
         self.put("invoices", {
             "invoice_id": inv_ids, "invoice_number": inv_num, "state_code": fmt.ref(st_codes, P["state"][io]),
@@ -1124,17 +1658,19 @@ class _Builder:
         first = kind == 0
         method = np.where(V["pcard"][src], "pcard", np.where(P["scen"][src] == 6, np.where(rng.random(npay) < 0.5, "wire", "ach"),
                                                                np.where(rng.random(npay) < 0.72, "ach", "check")))
-        method = np.where(kind == 2, "check", method).astype(object)
+        method = np.where((kind == 2) | (kind == 3), "check", method).astype(object)
         method[rng.random(npay) < 0.02] = None
         payee = pl.DataFrame({"a": fmt.ref(self.rec_payee, P["supplier"][src]), "b": fmt.ref(self.rec_payee_alt, P["supplier"][src]),
                               "u": rng.random(npay) < 0.15}).select(
             pl.when(pl.col("u")).then(pl.col("b")).otherwise(pl.col("a")).alias("v"))["v"]
         payee = payee.scatter(np.flatnonzero(rng.random(npay) < 0.01), None)
-        pay_comm = np.where(rng.random(npay) < 0.01, -1, P["comm"][src])   # checkbook lines without a code
+        # checkbook lines without a code (never on PO-exempt buys: their code is what exempts them)
+        pay_comm = np.where((rng.random(npay) < 0.01) & (P["scen"][src] != 5), -1, P["comm"][src])
         self.put("payments", {
             "payment_id": fmt.prefixed("PMT", np.arange(1, npay + 1), 8), "state_code": fmt.ref(st_codes, P["state"][src]),
             "agency_id": fmt.ref(self.ag_ids, P["agency"][src]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][src]),
-            "payee_name": payee, "invoice_id": fmt.ref(inv_ids, V["inv_seq"][src]), "po_id": fmt.ref(po_ids, V["po_seq"][src]),
+            "payee_name": payee, "invoice_id": fmt.ref(inv_ids, np.where(kind == 3, -1, V["inv_seq"][src])),
+            "po_id": fmt.ref(po_ids, V["po_seq"][src]),
             "contract_id": fmt.ref(self.contract_ids, P["contract"][src]), "commodity_code": fmt.ref(self.comm_codes, pay_comm),
             "payment_date": fmt.s_date(V["pay_date"]), "amount": fmt.s_money(V["pay_cents"]),
             "payment_method": pl.Series("m", list(method), dtype=pl.Utf8),
@@ -1142,65 +1678,137 @@ class _Builder:
             "interest_paid": fmt.s_money(np.where(first, V["interest"][src], 0), null=~first | (V["interest"][src] == 0)),
             "bank_account": fmt.ref(self.bank, P["supplier"][src]).scatter(
                 np.flatnonzero(V["pcard"][src] | (rng.random(npay) < 0.3)), None)})
-        self.truth_payments = dict(state=P["state"][src], agency=P["agency"][src], comm=pay_comm,
-                                   contract=P["contract"][src], invoice=V["inv_seq"][src], date=V["pay_date"],
-                                   cents=V["pay_cents"])
-        self.truth_invoices = dict(state=P["state"][io], agency=P["agency"][io], received=V["received"][io])
 
     def emit_coop_sales(self) -> None:
-        rng, C = self.rng, self.C
-        pas = np.flatnonzero((C["vehicle"] == PA) & (np.maximum(C["start"], W0) <= np.minimum(C["eff"], W1)))
-        n = self.n(100_000, 150)
-        w = np.sqrt(C["value"][pas].astype(float))
-        pa = rng.choice(pas, size=n, p=w / w.sum())
-        m = C["master"][pa]
-        si = C["state"][pa]
-        d = self.uniform_days(np.maximum(C["start"][pa], W0), np.minimum(C["eff"][pa], W1))
-        comm = self._random_comm_in(C["fam"][pa])
+        """Cooperative sales reports. Lines for state agencies mirror the state's payments on the master
+        agreement or its addenda (one line per payment, invoiced in the payment's calendar quarter), so that
+        reports and payments agree (RF19) except in the injected quarters: lines left out or reported twice.
+        Lines for other customers (universities, schools, local governments) are drawn at random."""
+        rng, C, P, V, K = self.rng, self.C, self.P, self.V, self.k_inj
         isz = np.array([len(self.comm_items[i]) for i in range(len(self.comms))])
         ifirst = np.array([self.comm_items[i][0] for i in range(len(self.comms))])
-        item = ifirst[comm] + np.floor(rng.random(n) * isz[comm]).astype(np.int64)
-        cp = np.round(self.item_base[item] * C["cfac"][m]).astype(np.int64)
-        lp = np.maximum(np.round(self.item_base[item] * self.item_listfac[item]).astype(np.int64), cp)
-        fam_of = self.comm_fam[comm]
+        # ---- state-agency lines, from the payments
+        src = V["pay_src"]
+        ref = P["contract"][src]
+        rc = np.maximum(ref, 0)
+        veh = C["vehicle"][rc]
+        master = np.where((ref >= 0) & (veh == MASTER), ref, np.where((ref >= 0) & (veh == PA), C["master"][rc], -1))
+        state_ag = np.array([t == "state_agency" for t in self.ag_type], dtype=bool)
+        di = np.flatnonzero((master >= 0) & state_ag[P["agency"][src]])
+        pdate = V["pay_date"][di]
+        month = pdate.astype("datetime64[D]").astype("datetime64[M]")
+        qstart = (month - (month.astype(np.int64) % 3)).astype("datetime64[D]").astype(np.int64)
+        d_m, d_si, d_ag = master[di], P["state"][src[di]], P["agency"][src[di]]
+        d_date = np.minimum(np.maximum(V["inv_date"][src[di]], qstart), pdate)
+        d_total = V["pay_cents"][di].copy()
+        d_comm = P["comm"][src[di]]
+        d_comm = np.where(d_comm >= 0, d_comm, self._random_comm_in(C["fam"][d_m]))
+        keep = np.ones(len(di), dtype=bool)
+        extra = np.zeros(0, dtype=np.int64)
+        quarter = (month.astype(np.int64) // 3)
+        cell = (d_m * 1000 + d_si) * 100_000 + quarter
+        for si in range(self.n_states):
+            cells = np.unique(cell[(d_si == si) & (d_total > 0)])
+            for j, cl in enumerate(rng.permutation(cells)[:K]):
+                rows = np.flatnonzero(cell == cl)
+                total = int(d_total[rows].sum())
+                if total <= 0:
+                    continue
+                if j % 2 == 0:   # under-reported: lines left out until the report is at most 85 % of the payments
+                    left = total
+                    for r in rng.permutation(rows):
+                        if left <= 0.85 * total:
+                            break
+                        keep[r] = False
+                        left -= int(d_total[r])
+                else:            # lines reported twice, until the report exceeds the payments by 15 % or more
+                    over = 0
+                    for r in rows[np.argsort(-d_total[rows], kind="stable")]:
+                        if over >= 0.15 * total or d_total[r] <= 0:
+                            break
+                        extra = np.append(extra, r)
+                        over += int(d_total[r])
+                self.injected["RF19"] += 1
+        di_rows = np.concatenate([np.flatnonzero(keep), extra])
+        d_m, d_si, d_ag, d_date, d_total, d_comm = (d_m[di_rows], d_si[di_rows], d_ag[di_rows], d_date[di_rows],
+                                                      d_total[di_rows], d_comm[di_rows])
+        nd = len(di_rows)
+        d_item = ifirst[d_comm] + np.floor(rng.random(nd) * isz[d_comm]).astype(np.int64)
+        ref_price = np.maximum(np.round(self.item_base[d_item] * C["cfac"][d_m]).astype(np.int64), 1)
+        d_qty = np.maximum(np.round(np.abs(d_total) * 100 / ref_price), 1).astype(np.int64)
+        d_cp = np.round(np.abs(d_total) * 100 / d_qty).astype(np.int64)
+        d_qty = np.where(d_total < 0, -d_qty, d_qty)
+        d_ot = np.where(d_total < 0, 1, 0)
+
+        # ---- other customers: random lines on the participating addenda
+        pas = np.flatnonzero((C["vehicle"] == PA) & (np.maximum(C["start"], W0) <= np.minimum(C["eff"], W1)))
+        n = self.n(60_000, 100)
+        w = np.sqrt(C["value"][pas].astype(float))
+        pa = rng.choice(pas, size=n, p=w / w.sum())
+        r_m = C["master"][pa]
+        r_si = C["state"][pa]
+        r_date = self.uniform_days(np.maximum(C["start"][pa], W0), np.minimum(C["eff"][pa], W1))
+        r_comm = self._random_comm_in(C["fam"][pa])
+        r_item = ifirst[r_comm] + np.floor(rng.random(n) * isz[r_comm]).astype(np.int64)
+        r_cp = np.round(self.item_base[r_item] * C["cfac"][r_m]).astype(np.int64)
+        fam_of = self.comm_fam[r_comm]
         qhi = np.minimum(np.array([f.qty[1] for f in self.fam_list])[fam_of], 60)
-        qty = 1 + np.floor(rng.random(n) ** 2 * qhi).astype(np.int64)
-        ot = rng.choice(4, size=n, p=[.9, .035, .045, .02])
+        r_qty = 1 + np.floor(rng.random(n) ** 2 * qhi).astype(np.int64)
+        r_ot = rng.choice(4, size=n, p=[.9, .035, .045, .02])
+        r_qty = np.where(np.isin(r_ot, (1, 2)), -r_qty, r_qty)
+        r_total = np.sign(r_qty) * ((np.abs(r_qty) * r_cp + 50) // 100)
+        other_ag = {si: np.flatnonzero((self.ag_state == si) & ~state_ag) for si in range(self.n_states)}
+        use_ag = rng.random(n) < 0.45
+        r_ag = np.full(n, -1, dtype=np.int64)
+        loc_pick = rng.integers(0, 6, n)
+        ag_pick = rng.integers(0, 1 << 30, n)
+        names, types = [], []
+        for i in range(n):
+            oa = other_ag[int(r_si[i])]
+            if use_ag[i] and len(oa):
+                a = int(oa[ag_pick[i] % len(oa)])
+                r_ag[i] = a
+                names.append(self.ag_name[a]); types.append(self.ag_type[a])
+            else:
+                nm, tp = self.local_customers[int(r_si[i])][int(loc_pick[i])]
+                names.append(nm); types.append(tp)
+
+        # ---- together
+        m = np.concatenate([d_m, r_m])
+        si = np.concatenate([d_si, r_si])
+        ag = np.concatenate([d_ag, r_ag])
+        d = np.concatenate([d_date, r_date])
+        comm = np.concatenate([d_comm, r_comm])
+        item = np.concatenate([d_item, r_item])
+        cp = np.concatenate([d_cp, r_cp])
+        qty = np.concatenate([d_qty, r_qty])
+        total = np.concatenate([d_total, r_total])
+        ot = np.concatenate([d_ot, r_ot])
+        cust_name = [self.ag_name[int(a)] for a in d_ag] + names
+        cust_type = ["state_agency"] * nd + types
+        nn = len(m)
+        lp = np.maximum(np.round(cp * self.item_listfac[item] / C["cfac"][m]).astype(np.int64), cp)
         order_type = np.array(["sale", "credit", "return", "upgrade"])[ot]
-        qty = np.where(np.isin(ot, (1, 2)), -qty, qty)
-        total = np.sign(qty) * ((np.abs(qty) * cp + 50) // 100)
         rate = np.array([COOP_FEE_RATE.get(C["program"][int(x)], 0) for x in range(self.n_contracts)])[m]
         fee = np.sign(total) * ((np.abs(total) * rate + 5_000) // 10_000)
         quarter = d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) // 3
         under = ((m * 7 + quarter * 13) % 17) == 0   # a few master x quarter combinations under-report the fee
         fee = np.where(under, fee // 2, fee)
         fee_null = rate == 0
-        # customers: the state's agencies or local entities
-        use_ag = rng.random(n) < 0.55
-        ag = self.pick_agency(si)
-        cust_name, cust_type = [], []
-        loc_pick = rng.integers(0, 6, n)
-        for i in range(n):
-            if use_ag[i]:
-                cust_name.append(self.ag_name[int(ag[i])]); cust_type.append(self.ag_type[int(ag[i])])
-            else:
-                nm, tp = self.local_customers[int(si[i])][int(loc_pick[i])]
-                cust_name.append(nm); cust_type.append(tp)
-        order = np.lexsort((np.arange(n), d, m))
+        o = np.lexsort((np.arange(nn), d, m))
         st_codes = pl.Series("s", [s.code for s in self.states], dtype=pl.Utf8)
         dealers = pl.Series("d", [self.fake.company() for _ in range(5)], dtype=pl.Utf8)
-        dealer_idx = np.where(rng.random(n) < 0.3, rng.integers(0, 5, n), -1)
-        o = order
+        dealer_idx = np.where(rng.random(nn) < 0.3, rng.integers(0, 5, nn), -1)
         self.put("coop_sales", {
-            "sales_line_id": fmt.prefixed("CS", np.arange(1, n + 1), 8), "master_contract_id": fmt.ref(self.contract_ids, m[o]),
+            "sales_line_id": fmt.prefixed("CS", np.arange(1, nn + 1), 8), "master_contract_id": fmt.ref(self.contract_ids, m[o]),
             "coop_program": [C["program"][int(x)] for x in m[o]], "supplier_id": fmt.ref(self.sup_ids, C["supplier"][m[o]]),
             "state_code": fmt.ref(st_codes, si[o]), "customer_type": [cust_type[i] for i in o],
-            "customer_name": [cust_name[i] for i in o], "agency_id": fmt.ref(self.ag_ids, np.where(use_ag, ag, -1)[o]),
-            "customer_po_number": fmt.prefixed("CPO", rng.integers(1_000_000, 9_999_999, n), 7),
-            "contractor_order_number": fmt.prefixed("SO", rng.integers(10_000_000, 99_999_999, n), 8),
-            "order_type": order_type[o], "po_date": fmt.s_date((d - rng.integers(5, 41, n))[o]),
-            "ship_date": fmt.s_date((d - rng.integers(0, 6, n))[o]), "invoice_date": fmt.s_date(d[o]),
-            "invoice_number": fmt.prefixed("I", rng.integers(1_000_000, 9_999_999, n), 7),
+            "customer_name": [cust_name[i] for i in o], "agency_id": fmt.ref(self.ag_ids, ag[o]),
+            "customer_po_number": fmt.prefixed("CPO", rng.integers(1_000_000, 9_999_999, nn), 7),
+            "contractor_order_number": fmt.prefixed("SO", rng.integers(10_000_000, 99_999_999, nn), 8),
+            "order_type": order_type[o], "po_date": fmt.s_date((d - rng.integers(5, 41, nn))[o]),
+            "ship_date": fmt.s_date((d - rng.integers(0, 6, nn))[o]), "invoice_date": fmt.s_date(d[o]),
+            "invoice_number": fmt.prefixed("I", rng.integers(1_000_000, 9_999_999, nn), 7),
             "product_number": fmt.ref(self.item_num, item[o]), "product_description": fmt.ref(self.item_desc, item[o]),
             "commodity_code": fmt.ref(self.comm_codes, comm[o]), "unit_of_measure": fmt.ref(self.item_uom, item[o]),
             "list_price": fmt.s_price(lp[o]), "contract_price": fmt.s_price(cp[o]), "quantity": fmt.s_price(qty[o] * 10_000),
@@ -1265,11 +1873,17 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     b.build_staff()
     b.build_contracts()
     b.build_purchases()
+    b.adjust_contract_values()
+    b.inject_exclusions()
     b.emit_sourcing_tables()
     b.emit_p2p_tables()
     b.emit_coop_sales()
 
     valid_rows = {name: b.tables[name].height for name in schema}
+    # ground truth, from the tables as written (before the invalid rows go in)
+    ds = dataset.build(b.tables)
+    kpis = compute_kpis(ds)
+    anomalies = compute_anomalies(ds)
     quarantine = b.inject_invalid("payments", {"required": ["agency_id", "payment_date", "supplier_id"],
                                                "date": ["payment_date"], "number": ["amount"]})
     quarantine += b.inject_invalid("invoices", {"required": ["supplier_id", "invoice_number", "received_date"],
@@ -1298,21 +1912,14 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
             progress(name, i, total)
 
     # ---- ground truth
-    C = b.C
-    tp, ti = b.truth_payments, b.truth_invoices
-    tin = TruthInputs(
-        state_codes=[s.code for s in b.states], fy_start=b.fy_start, agency_ids=b.ag_id_list, agency_state=b.ag_state,
-        comm_addressable=b.comm_addr, comm_family=b.comm_fam,
-        c_state=C["state"], c_vehicle=C["vehicle"], c_family=C["fam"], c_start=C["start"], c_eff_end=C["eff"],
-        p_state=tp["state"], p_agency=tp["agency"], p_comm=tp["comm"], p_contract=tp["contract"],
-        p_invoice=tp["invoice"], p_date=tp["date"].astype(np.int64), p_cents=tp["cents"].astype(np.int64),
-        i_state=ti["state"], i_agency=ti["agency"], i_received=ti["received"].astype(np.int64),
-    )
-    kpis = compute_kpis(tin)
     with open(truth_dir / "kpis.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=KPI_COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(kpis)
+    with open(truth_dir / "anomalies.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(ANOMALY_COLUMNS)
+        w.writerows(anomalies)
     with open(truth_dir / "expected_quarantine.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["entity", "row_number", "column", "problem"])
@@ -1328,9 +1935,15 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
         "generator": "ingestion.synthetic", "generator_version": GENERATOR_VERSION, "seed": int(seed),
         "scale": float(scale), "states": codes,
         "window": {"start": WINDOW_START.isoformat(), "end": WINDOW_END.isoformat()},
-        "entities": list(schema), "kpis": ["1.1", "7.2", "12.2"],
+        "entities": list(schema), "kpis": KPI_IDS,
         "money": "exact: integer cents in the generator, Decimal in the truth files",
-        "diagnostics": kpi_diagnostics(tin),
+        "red_flags": {"injected_per_state": b.k_inj,
+                      "injected_unit": "patterns embedded per rule (an RF01 group of 2-4 POs, an RF02 agency-year, an "
+                                       "RF12 exclusion, an RF19 report quarter count once; RF04 counts purchases paid "
+                                       "outside the term); anomalies = entities satisfying the rule, chance included",
+                      "injected": b.injected,
+                      "anomalies": {r: sum(1 for a in anomalies if a[0] == r) for r in RULES}},
+        "diagnostics": kpi_diagnostics(ds),
     }
     (truth_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if progress:

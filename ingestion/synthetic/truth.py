@@ -1,17 +1,23 @@
-"""Ground truth for the KPIs of docs/kpi_rules.md, computed from the generator's own arrays.
+"""Ground truth for the KPIs of docs/kpi_rules.md, computed from the tables the generator writes.
 
-Money is kept as exact integer cents (numpy int64) and turned into Python Decimal for output; nothing is
-read back from the CSV files. Rows injected as invalid never reach these arrays.
+Input is the typed view of ingestion/synthetic/dataset.py (numpy arrays; money as exact integer cents,
+dates as day numbers) built from the in-memory tables before the invalid rows are injected, so rows
+injected as invalid never reach it. Money sums are written with two decimals (exact), counts as plain
+integers; values are full-precision floats of numerator / denominator (the median for 7.2).
+Grains: state x fiscal year, and state x agency x fiscal year where the KPI's agency is not NULL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 
 import numpy as np
 
 KPI_COLUMNS = ["kpi_id", "state_code", "agency_id", "fiscal_year", "numerator", "denominator", "value"]
+KPI_IDS = ["1.1", "3.2", "4.1", "4.2", "5.1", "6.1", "7.2", "7.3", "7.4", "8.2", "12.1", "12.2", "12.3"]
+COMPETITIVE = ("open", "selective")
+NON_COMPETITIVE = ("limited", "direct")
 
 
 def fiscal_year(days: np.ndarray, start_month: np.ndarray) -> np.ndarray:
@@ -21,34 +27,6 @@ def fiscal_year(days: np.ndarray, start_month: np.ndarray) -> np.ndarray:
     month = m % 12 + 1
     s = np.asarray(start_month, dtype=np.int64)
     return year + ((s > 1) & (month >= s)).astype(np.int64)
-
-
-@dataclass
-class TruthInputs:
-    state_codes: list[str]          # by state index
-    fy_start: np.ndarray            # by state index
-    agency_ids: list[str]           # by agency index
-    agency_state: np.ndarray        # by agency index
-    comm_addressable: np.ndarray    # by commodity index (bool)
-    comm_family: np.ndarray         # by commodity index (family index)
-    # contracts (by contract index)
-    c_state: np.ndarray
-    c_vehicle: np.ndarray           # 0 agency, 1 statewide, 2 cooperative_master, 3 participating_addendum
-    c_family: np.ndarray            # family of the contract's commodity (-1 = none)
-    c_start: np.ndarray
-    c_eff_end: np.ndarray           # latest of end_date and every amendment's new_end_date
-    # valid payments
-    p_state: np.ndarray
-    p_agency: np.ndarray
-    p_comm: np.ndarray              # -1 = none
-    p_contract: np.ndarray          # -1 = none
-    p_invoice: np.ndarray           # -1 = none
-    p_date: np.ndarray
-    p_cents: np.ndarray
-    # valid invoices
-    i_state: np.ndarray
-    i_agency: np.ndarray
-    i_received: np.ndarray
 
 
 def _dec(cents: int) -> str:
@@ -61,116 +39,200 @@ def _rate(num: int, den: int) -> str:
     return repr(float(Decimal(int(num)) / Decimal(int(den))))
 
 
-def _group_sums(keys: np.ndarray, values: np.ndarray) -> dict[int, int]:
-    if len(keys) == 0:
-        return {}
-    uk, inv = np.unique(keys, return_inverse=True)
-    sums = np.zeros(len(uk), dtype=np.int64)
-    np.add.at(sums, inv, values.astype(np.int64))
-    return {int(k): int(v) for k, v in zip(uk, sums)}
+class _Rows:
+    def __init__(self, ds: SimpleNamespace) -> None:
+        self.ds = ds
+        self.rows: list[dict] = []
+
+    def ratio(self, kpi: str, state: np.ndarray, agency: np.ndarray, when: np.ndarray, num: np.ndarray,
+              den: np.ndarray, money: bool) -> None:
+        """One row per (state, FY) and per (state, agency, FY) of the population given (aligned arrays)."""
+        ds = self.ds
+        ok = state >= 0
+        state, agency, when, num, den = state[ok], agency[ok], when[ok], num[ok], den[ok]
+        fy = fiscal_year(when, ds.fy_start[state])
+        fmt = _dec if money else (lambda v: str(int(v)))
+        for grain in ("state", "agency"):
+            sel = np.ones(len(state), dtype=bool) if grain == "state" else agency >= 0
+            ag = np.where(grain == "agency", agency, -1)[sel]
+            keys = (state[sel] * 100_000 + (ag + 1)) * 10_000 + fy[sel]
+            if not len(keys):
+                continue
+            uk, inv = np.unique(keys, return_inverse=True)
+            inv = inv.reshape(-1)
+            n_s = _sum_by(inv, num[sel], len(uk))
+            d_s = _sum_by(inv, den[sel], len(uk))
+            for k, nv, dv in zip(uk.tolist(), n_s, d_s):
+                s, a, y = k // 1_000_000_000, (k // 10_000) % 100_000 - 1, k % 10_000
+                self.rows.append({"kpi_id": kpi, "state_code": ds.state_codes[s],
+                                  "agency_id": ds.agency_ids[a] if a >= 0 else "", "fiscal_year": int(y),
+                                  "numerator": fmt(nv), "denominator": fmt(dv), "value": _rate(nv, dv)})
+
+    def median(self, kpi: str, state: np.ndarray, agency: np.ndarray, when: np.ndarray, days: np.ndarray) -> None:
+        ds = self.ds
+        fy = fiscal_year(when, ds.fy_start[state])
+        for grain in ("state", "agency"):
+            sel = np.ones(len(state), dtype=bool) if grain == "state" else agency >= 0
+            ag = np.where(grain == "agency", agency, -1)[sel]
+            keys = (state[sel] * 100_000 + (ag + 1)) * 10_000 + fy[sel]
+            d = np.asarray(days, dtype=np.int64)[sel]
+            if not len(keys):
+                continue
+            order = np.lexsort((d, keys))
+            k, d = keys[order], d[order]
+            starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+            ends = np.r_[starts[1:], len(k)]
+            sums = np.add.reduceat(d, starts)
+            for a0, a1, total in zip(starts.tolist(), ends.tolist(), sums.tolist()):
+                n = a1 - a0
+                mid = a0 + n // 2
+                med = float(d[mid]) if n % 2 else (float(d[mid - 1]) + float(d[mid])) / 2.0
+                kk = int(k[a0])
+                s, a, y = kk // 1_000_000_000, (kk // 10_000) % 100_000 - 1, kk % 10_000
+                self.rows.append({"kpi_id": kpi, "state_code": ds.state_codes[s],
+                                  "agency_id": ds.agency_ids[a] if a >= 0 else "", "fiscal_year": int(y),
+                                  "numerator": str(int(total)), "denominator": str(n), "value": repr(med)})
 
 
-def _group_medians(keys: np.ndarray, days: np.ndarray) -> dict[int, tuple[int, int, float]]:
-    out: dict[int, tuple[int, int, float]] = {}
-    if len(keys) == 0:
-        return out
-    order = np.lexsort((days, keys))
-    k, d = keys[order], days[order]
-    bounds = np.flatnonzero(np.diff(k)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(k)]])
-    for a, b in zip(starts, ends):
-        seg = d[a:b]
-        n = b - a
-        med = float(seg[n // 2]) if n % 2 else (float(seg[n // 2 - 1]) + float(seg[n // 2])) / 2.0
-        out[int(k[a])] = (int(seg.sum()), int(n), med)
-    return out
+def _sum_by(inv: np.ndarray, values: np.ndarray, n: int) -> list[int]:
+    """Exact integer sums per group (int64 cents: far from overflow at any scale)."""
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, inv, np.asarray(values, dtype=np.int64))
+    return out.tolist()
 
 
-def compute_kpis(t: TruthInputs) -> list[dict]:
-    FYK = 10_000  # composite key: group * FYK + fiscal_year
-    rows: list[dict] = []
+def first_positive_payment(ds: SimpleNamespace) -> np.ndarray:
+    """Per invoice: the date of its first payment with amount > 0 (-1 when none)."""
+    big = np.iinfo(np.int64).max
+    first = np.full(len(ds.inv.date), big, dtype=np.int64)
+    m = (ds.pay.invoice >= 0) & (ds.pay.amount > 0)
+    np.minimum.at(first, ds.pay.invoice[m], ds.pay.date[m])
+    return np.where(first == big, -1, first)
 
-    p_fy = fiscal_year(t.p_date, t.fy_start[t.p_state])
-    has_comm = t.p_comm >= 0
-    addressable = has_comm & t.comm_addressable[np.where(has_comm, t.p_comm, 0)]
-    on_c = t.p_contract >= 0
-    ci = np.where(on_c, t.p_contract, 0)
-    in_term = on_c & (t.c_start[ci] <= t.p_date) & (t.p_date <= t.c_eff_end[ci])
 
-    # 12.2 covered category: a statewide / PA contract of the paying state, same family, in term on the date
-    p_fam = np.where(has_comm, t.comm_family[np.where(has_comm, t.p_comm, 0)], -1)
-    covered = np.zeros(len(t.p_date), dtype=bool)
-    cover_mask = np.isin(t.c_vehicle, (1, 3)) & (t.c_family >= 0)
-    n_fam = int(t.comm_family.max()) + 1 if len(t.comm_family) else 1
-    pkey = t.p_state.astype(np.int64) * n_fam + p_fam
-    pkey = np.where(p_fam >= 0, pkey, -1)
-    order = np.argsort(pkey, kind="stable")
-    sk = pkey[order]
-    uk, first_pos = np.unique(sk, return_index=True)
-    last_pos = np.append(first_pos[1:], len(sk))
-    groups = {int(k): order[a:b] for k, a, b in zip(uk, first_pos, last_pos) if k >= 0}
-    for c in np.flatnonzero(cover_mask):
-        idx = groups.get(int(t.c_state[c]) * n_fam + int(t.c_family[c]))
+def covered_payments(ds: SimpleNamespace) -> np.ndarray:
+    """12.2: a statewide / participating-addendum contract of the paying state in the payment's category is
+    in term on the payment date."""
+    pay, con = ds.pay, ds.con
+    fam = np.where(pay.comm >= 0, ds.comm_family[np.maximum(pay.comm, 0)], -1)
+    covered = np.zeros(len(pay.date), dtype=bool)
+    cov = np.flatnonzero(np.isin(con.vehicle, ("statewide", "participating_addendum")) & (con.family >= 0))
+    groups: dict[tuple[int, int], np.ndarray] = {}
+    key = pay.state * 1000 + fam
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    uk, starts = np.unique(sk, return_index=True)
+    ends = np.append(starts[1:], len(sk))
+    for k, a, b in zip(uk.tolist(), starts, ends):
+        groups[k] = order[a:b]
+    for c in cov:
+        if con.state[c] < 0:
+            continue
+        idx = groups.get(int(con.state[c]) * 1000 + int(con.family[c]))
         if idx is None:
             continue
-        d = t.p_date[idx]
-        covered[idx[(t.c_start[c] <= d) & (d <= t.c_eff_end[c])]] = True
-    maverick = covered & ~on_c
-
-    def emit_money(kpi: str, pop: np.ndarray, num_mask: np.ndarray) -> None:
-        for grain in ("state", "agency"):
-            g = t.p_state if grain == "state" else t.p_agency
-            keys = g[pop].astype(np.int64) * FYK + p_fy[pop]
-            den = _group_sums(keys, t.p_cents[pop])
-            num = _group_sums(keys, np.where(num_mask[pop], t.p_cents[pop], 0))
-            for k in den:
-                gi, fy = divmod(k, FYK)
-                if grain == "state":
-                    st, ag = t.state_codes[gi], ""
-                else:
-                    st, ag = t.state_codes[int(t.agency_state[gi])], t.agency_ids[gi]
-                rows.append({"kpi_id": kpi, "state_code": st, "agency_id": ag, "fiscal_year": fy,
-                             "numerator": _dec(num[k]), "denominator": _dec(den[k]), "value": _rate(num[k], den[k])})
-
-    emit_money("1.1", addressable & (t.p_cents > 0), in_term)  # purchases only: refunds are not spend shares
-    emit_money("12.2", covered & (t.p_cents > 0), maverick)
-
-    # 7.2 invoice-to-pay: first positive payment per invoice
-    n_inv = len(t.i_received)
-    BIG = np.iinfo(np.int64).max
-    first = np.full(n_inv, BIG, dtype=np.int64)
-    m = (t.p_invoice >= 0) & (t.p_cents > 0)
-    np.minimum.at(first, t.p_invoice[m], t.p_date[m].astype(np.int64))
-    pop = np.flatnonzero(first != BIG)
-    days = first[pop] - t.i_received[pop]
-    fy = fiscal_year(first[pop], t.fy_start[t.i_state[pop]])
-    for grain in ("state", "agency"):
-        g = t.i_state[pop] if grain == "state" else t.i_agency[pop]
-        keys = g.astype(np.int64) * FYK + fy
-        for k, (s, n, med) in _group_medians(keys, days).items():
-            gi, fyv = divmod(k, FYK)
-            if grain == "state":
-                st, ag = t.state_codes[gi], ""
-            else:
-                st, ag = t.state_codes[int(t.agency_state[gi])], t.agency_ids[gi]
-            rows.append({"kpi_id": "7.2", "state_code": st, "agency_id": ag, "fiscal_year": fyv,
-                         "numerator": str(s), "denominator": str(n), "value": repr(med)})
-
-    order = {"1.1": 0, "7.2": 1, "12.2": 2}
-    rows.sort(key=lambda r: (order[r["kpi_id"]], r["state_code"], r["agency_id"], r["fiscal_year"]))
-    return rows
+        d = pay.date[idx]
+        covered[idx[(con.start[c] <= d) & (d <= con.eff_end[c])]] = True
+    return covered & (fam >= 0)
 
 
-def kpi_diagnostics(t: TruthInputs) -> dict:
+def compute_kpis(ds: SimpleNamespace) -> list[dict]:
+    from ingestion.synthetic.dataset import threshold
+
+    out = _Rows(ds)
+    pay, con, inv, po, sol, aw = ds.pay, ds.con, ds.inv, ds.po, ds.sol, ds.awd
+    zero = np.zeros(len(pay.date), dtype=np.int64)
+
+    # 1.1 spend under management
+    addressable = (pay.comm >= 0) & ds.comm_addressable[np.maximum(pay.comm, 0)]
+    on_c = pay.contract >= 0
+    pc = np.maximum(pay.contract, 0)
+    in_term = on_c & (con.start[pc] <= pay.date) & (pay.date <= con.eff_end[pc])
+    m = addressable & (pay.amount > 0)
+    out.ratio("1.1", pay.state[m], pay.agency[m], pay.date[m], np.where(in_term, pay.amount, zero)[m],
+              pay.amount[m], money=True)
+
+    # 3.2 small-order rate
+    m = po.status != "cancelled"
+    t = threshold(ds, "small_purchase", po.state, po.date)
+    small = (t >= 0) & (po.total < t)
+    out.ratio("3.2", po.state[m], po.agency[m], po.date[m], small[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    # 4.1 competitive award share, 12.1 non-competitive share
+    m = (aw.status == "active") & (aw.sol >= 0)
+    s = np.maximum(aw.sol, 0)
+    comp = np.isin(sol.method[s], COMPETITIVE)
+    noncomp = np.isin(sol.method[s], NON_COMPETITIVE)
+    for kpi, flag_ in (("4.1", comp), ("12.1", noncomp)):
+        out.ratio(kpi, sol.state[s][m], sol.agency[s][m], aw.date[m], np.where(flag_, aw.value, 0)[m], aw.value[m],
+                  money=True)
+
+    # 4.2 single-bid rate
+    nbids = np.bincount(ds.bid.sol[ds.bid.sol >= 0], minlength=len(sol.issue))
+    m = np.isin(sol.method, COMPETITIVE) & (sol.status != "cancelled") & (nbids >= 1)
+    out.ratio("4.2", sol.state[m], sol.agency[m], sol.issue[m], (nbids == 1)[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    # 5.1 contract value growth
+    m = con.original > 0
+    out.ratio("5.1", con.state[m], con.agency[m], con.start[m], (con.current - con.original)[m], con.original[m],
+              money=True)
+
+    # 6.1 on-time delivery
+    from ingestion.synthetic.fmt import NULL_DATE
+
+    r = ds.rcpt
+    m = (r.promised != NULL_DATE) & (r.po >= 0)
+    rp = np.maximum(r.po, 0)
+    out.ratio("6.1", po.state[rp][m], po.agency[rp][m], r.date[m], (r.date <= r.promised)[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    # 7.2 invoice-to-pay time, 7.3 on-time payment rate
+    first = first_positive_payment(ds)
+    m = first >= 0
+    out.median("7.2", inv.state[m], inv.agency[m], first[m], (first - inv.received)[m])
+    out.ratio("7.3", inv.state[m], inv.agency[m], first[m], (first <= inv.due)[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    # 7.4 first-pass match rate
+    m = inv.has_po & np.isin(inv.match, ("first_pass", "after_exception", "unmatched"))
+    out.ratio("7.4", inv.state[m], inv.agency[m], inv.received[m], (inv.match == "first_pass")[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    # 8.2 e-invoice share
+    out.ratio("8.2", inv.state, inv.agency, inv.received, inv.electronic.astype(np.int64),
+              np.ones(len(inv.date), dtype=np.int64), money=False)
+
+    # 12.2 maverick spend
+    covered = covered_payments(ds)
+    m = covered & (pay.amount > 0)
+    out.ratio("12.2", pay.state[m], pay.agency[m], pay.date[m], np.where(~on_c, pay.amount, zero)[m], pay.amount[m],
+              money=True)
+
+    # 12.3 after-the-fact PO rate
+    big = np.iinfo(np.int64).max
+    earliest = np.full(len(po.date), big, dtype=np.int64)
+    k = inv.po >= 0
+    np.minimum.at(earliest, inv.po[k], inv.date[k])
+    m = earliest != big
+    out.ratio("12.3", po.state[m], po.agency[m], po.date[m], (po.date > earliest)[m].astype(np.int64),
+              np.ones(m.sum(), dtype=np.int64), money=False)
+
+    order = {k: i for i, k in enumerate(KPI_IDS)}
+    out.rows.sort(key=lambda r: (order[r["kpi_id"]], r["state_code"], r["agency_id"], r["fiscal_year"]))
+    return out.rows
+
+
+def kpi_diagnostics(ds: SimpleNamespace) -> dict:
     """Counts that show the KPIs are non-trivial (written to the manifest)."""
-    has_comm = t.p_comm >= 0
-    addressable = has_comm & t.comm_addressable[np.where(has_comm, t.p_comm, 0)]
-    on_c = t.p_contract >= 0
-    ci = np.where(on_c, t.p_contract, 0)
-    in_term = on_c & (t.c_start[ci] <= t.p_date) & (t.p_date <= t.c_eff_end[ci])
+    pay, con = ds.pay, ds.con
+    addressable = (pay.comm >= 0) & ds.comm_addressable[np.maximum(pay.comm, 0)]
+    on_c = pay.contract >= 0
+    pc = np.maximum(pay.contract, 0)
+    in_term = on_c & (con.start[pc] <= pay.date) & (pay.date <= con.eff_end[pc])
     return {
-        "payments": int(len(t.p_date)),
+        "payments": int(len(pay.date)),
         "addressable": int(addressable.sum()),
         "on_contract_in_term": int((addressable & in_term).sum()),
         "on_contract_off_term": int((addressable & on_c & ~in_term).sum()),

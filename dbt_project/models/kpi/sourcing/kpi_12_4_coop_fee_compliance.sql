@@ -38,8 +38,15 @@ base as (
     from master_quarters
 ),
 
-final as (
+rolled as (
     {{ kpi_rollup('base', '12.4', 12, method='ratio', grains=['V']) }}
+),
+
+-- where credits and returns outweigh sales, the fee base is not positive and the ratio means nothing:
+-- such a cell is left out (the state-year then reports no_data with the reason in kpi_definitions)
+final as (
+    select * from rolled
+    where denominator > 0
 )
 
 select * from final
