@@ -34,7 +34,7 @@ def generate(
     force: bool = typer.Option(False, help="Overwrite synthetic data generated with other settings."),
 ) -> None:
     """Generate a deterministic multi-state synthetic data set into the landing area (with ground truth beside it)."""
-    from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, generate as run_generate
+    from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, GENERATOR_VERSION, generate as run_generate
     from warehouse.settings import get_settings
 
     settings = get_settings()
@@ -45,7 +45,7 @@ def generate(
     if scale <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--scale")
     previous = _previous_generation(truth)
-    wanted = {"seed": seed, "scale": scale, "states": codes}
+    wanted = {"seed": seed, "scale": scale, "states": codes, "generator_version": GENERATOR_VERSION}
     if previous and previous != wanted and not force:
         err.print(
             f"[red]refused:[/red] {landing} already holds data generated with {previous}; generating {wanted} over it would "
@@ -75,7 +75,8 @@ def _previous_generation(truth: Path) -> dict | None:
     if not manifest.exists():
         return None
     data = json.loads(manifest.read_text())
-    return {"seed": data.get("seed"), "scale": data.get("scale"), "states": list(data.get("states", []))}
+    return {"seed": data.get("seed"), "scale": data.get("scale"), "states": list(data.get("states", [])),
+            "generator_version": data.get("generator_version")}
 
 
 @app.command()
