@@ -57,7 +57,9 @@ concentration as (
         supplier_id,
         fiscal_year,
         fiscal_month,
-        sum(cast(spend as {{ type_double() }}) * cast(spend as {{ type_double() }})) as spend_squares,
+        -- exact DECIMAL: a sum of doubles depends on the order of a parallel aggregation, and the published
+        -- numerator must be the same on every run
+        sum(cast(spend * spend as decimal(38, 4))) as spend_squares,
         sum(spend) as spend
     from supplier_spend
     group by
@@ -80,10 +82,9 @@ final as (
         fiscal_year,
         fiscal_month,
         cast(10000 * spend_squares as decimal(38, 4)) as numerator,
-        cast(cast(spend as {{ type_double() }}) * cast(spend as {{ type_double() }}) as decimal(38, 4))
-            as denominator,
-        10000 * spend_squares
-        / nullif(cast(spend as {{ type_double() }}) * cast(spend as {{ type_double() }}), 0) as value
+        cast(spend * spend as decimal(38, 4)) as denominator,
+        cast(10000 * spend_squares as {{ type_double() }})
+        / nullif(cast(spend * spend as {{ type_double() }}), 0) as value
     from concentration
 )
 
