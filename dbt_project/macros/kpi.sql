@@ -22,6 +22,27 @@
 {%- endmacro %}
 
 
+{#- The columns of a KPI row, in the published order: unions of KPI rows are positional, so every one of
+    them selects this list (with_status adds target and status). -#}
+{% macro kpi_value_columns(with_status=false) -%}
+    kpi_id,
+    attribute_id,
+    state_code,
+    agency_id,
+    category_code,
+    supplier_id,
+    fiscal_year,
+    fiscal_month,
+    numerator,
+    denominator,
+    value
+    {%- if with_status %},
+    target,
+    status
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- The union of the KPI models of a registry text ("id:model, ..."); by default every computed KPI
     except the meta-KPIs (used by kpi_values_base). -#}
 {% macro union_computed_kpis(registry=none) -%}
@@ -29,17 +50,7 @@
     {%- for entry in entries %}
     {%- set model_name = entry.split(':')[1] | trim %}
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value
+        {{ kpi_value_columns() }}
     from {{ ref(model_name) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

@@ -1,20 +1,23 @@
 {#- KPI 7.2 (docs/kpi_rules.md): median days from invoice receipt to its first positive payment, by the
-    invoice's state and agency and the first payment's fiscal period. -#}
+    invoice's state and agency and the first payment's fiscal period. The first positive payment is
+    fct_invoices' (one rule, one place). -#}
 with
 
-paid_invoices as (
-    select * from {{ ref('int_invoices_paid') }}
+invoices as (
+    select * from {{ ref('fct_invoices') }}
 ),
 
 base as (
     select
         state_code,
         agency_id,
-        fiscal_year,
-        fiscal_month,
+        first_payment_fiscal_year as fiscal_year,
+        first_payment_fiscal_month as fiscal_month,
         days_to_pay as elapsed_days
-    from paid_invoices
-    where fiscal_year is not null
+    from invoices
+    where
+        first_payment_date is not null
+        and first_payment_fiscal_year is not null
 ),
 
 final as (

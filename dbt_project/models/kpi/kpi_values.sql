@@ -91,31 +91,11 @@ no_data_rows as (
 
 added_rows as (
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value
+        {{ kpi_value_columns() }}
     from meta_rows
     union all
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value
+        {{ kpi_value_columns() }}
     from no_data_rows
 ),
 
@@ -123,35 +103,11 @@ added_rows as (
 
 final as (
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value,
-        target,
-        status
+        {{ kpi_value_columns(with_status=true) }}
     from base
     union all
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value,
-        target,
-        status
+        {{ kpi_value_columns(with_status=true) }}
     from kpi_status
 )
 

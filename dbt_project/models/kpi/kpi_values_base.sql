@@ -20,19 +20,7 @@ kpi_rows as (
 
 final as (
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value,
-        target,
-        status
+        {{ kpi_value_columns(with_status=true) }}
     from kpi_status
 )
 

@@ -12,17 +12,7 @@ kpi_rows as (
 
 final as (
     select
-        kpi_id,
-        attribute_id,
-        state_code,
-        agency_id,
-        category_code,
-        supplier_id,
-        fiscal_year,
-        fiscal_month,
-        numerator,
-        denominator,
-        value
+        {{ kpi_value_columns() }}
     from kpi_rows
 )
 
