@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
@@ -62,7 +63,7 @@ def generate(
         try:
             result = run_generate(landing, truth, scale=scale, seed=seed, states=codes, progress=step)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2)
     total = sum(result.rows.values())
     console.print(f"generated {total:,} rows in {len(result.files)} files into {landing} (ground truth in {truth})")
@@ -106,11 +107,11 @@ def _print_ingest(report) -> None:
     console.print(table)
     for load in report.loads:
         if load.status == "rejected":
-            err.print(f"[red]rejected[/red] {load.message}")
+            err.print(f"[red]rejected[/red] {escape(load.message)}")
         for sample in load.samples[:3]:
-            console.print(f"  quarantined {sample}")
+            console.print(f"  quarantined {escape(sample)}")
     for problem in report.unrecognised:
-        err.print(f"[yellow]not loaded:[/yellow] {problem}")
+        err.print(f"[yellow]not loaded:[/yellow] {escape(problem)}")
 
 
 @app.command()
@@ -122,10 +123,10 @@ def run() -> None:
         try:
             summary = run_pipeline(progress=lambda msg: status.update(msg))
         except RunRefused as exc:
-            err.print(f"[red]refused:[/red] {exc}")
+            err.print(f"[red]refused:[/red] {escape(str(exc))}")
             raise typer.Exit(3)
         except RuntimeError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1)
     _print_summary(summary)
     if summary.status == "gate_failed":
@@ -151,11 +152,11 @@ def _print_summary(summary) -> None:
                       f"{summary.kpi_rows:,} rows in kpi_values")
         console.print(f"snapshot {summary.snapshot_id} published; open it read-only at {settings.current_snapshot}")
     for failure in summary.gate_failures:
-        err.print(f"[red]gate failed[/red] on {failure.asset}, check {failure.check}:\n{failure.summary}")
+        err.print(f"[red]gate failed[/red] on {escape(failure.asset)}, check {escape(failure.check)}:\n{escape(failure.summary)}")
     if summary.gate_failures:
         err.print("nothing new was published; the previous snapshot stays current")
     for error in summary.errors:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(error)}")
     if summary.log_path:
         console.print(f"full log of this run: {summary.log_path}")
     console.print("dashboard: make dashboard  ->  http://127.0.0.1:8501")
@@ -180,9 +181,9 @@ def status() -> None:
         if last["status"] == "success":
             console.print(f"gate: passed ({last['checks_passed']} checks)")
         for f in last["gate_failures"]:
-            console.print(f"gate: FAILED on {f['asset']}, check {f['check']}: {f['summary']}")
+            console.print(escape(f"gate: FAILED on {f['asset']}, check {f['check']}: {f['summary']}"))
         for e in last["errors"]:
-            console.print(f"error: {e}")
+            console.print(escape(f"error: {e}"))
     snap = current_snapshot()
     if snap is None:
         console.print("current snapshot: none published yet")

@@ -42,3 +42,13 @@ def test_generate_refuses_to_mix_data_sets(tmp_path):
     other = gen("--seed", "9")
     assert other.returncode == 2 and "mix two data sets" in other.stderr
     assert gen("--seed", "9", "--force").returncode == 0
+
+
+def test_ingest_names_file_row_and_column_of_quarantined_rows(procure_home):
+    feed = procure_home / "landing" / "feed"
+    feed.mkdir(parents=True)
+    (feed / "states.csv").write_text("state_code,state_name,fiscal_year_start_month\nNV,Nevada,7\nTX,Texas,13\n")
+    proc = subprocess.run([str(BIN / "procure"), "ingest"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    # the bracketed column list is user data, not console markup: it must be printed as is
+    assert "feed/states.csv:2 [fiscal_year_start_month] fiscal_year_start_month: '13' is above 12" in proc.stdout
