@@ -8,18 +8,18 @@ from warehouse.connection import connect
 from warehouse.publish import publish
 from warehouse.settings import get_settings
 
-PUBLISHED_SCHEMAS = ("marts", "kpi")
+PUBLISHED_TAG = "published"
 
 
 def published_tables() -> list[tuple[str, str]]:
-    """Every model dbt builds in the published schemas (the snapshot's tables)."""
+    """The published interface: every dbt model tagged `published` (the snapshot's tables)."""
     import json
 
     manifest = json.loads(dbt_project.manifest_path.read_text())
     tables = {
         (node["schema"], node.get("alias") or node["name"])
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["schema"] in PUBLISHED_SCHEMAS
+        if node["resource_type"] == "model" and PUBLISHED_TAG in (node.get("tags") or [])
     }
     return sorted(tables)
 
@@ -34,7 +34,7 @@ def _loads_summary() -> list[dict]:
 
 @dg.asset(
     key=["published", "snapshot"],
-    deps=[dg.AssetKey(["marts", "fct_payments"]), dg.AssetKey(["kpi", "kpi_values"]), dg.AssetKey(["kpi", "kpi_definitions"])],
+    deps=[dg.AssetKey([schema, table]) for schema, table in published_tables()],
     group_name="published",
     pool="duckdb_writer",
     kinds={"duckdb"},
