@@ -106,6 +106,21 @@ def render_headline(snapshot: data.Snapshot) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+def render_manifest(snapshot: data.Snapshot, created: str) -> None:
+    """The snapshot's manifest in the sidebar: what is published, from which loads, vouched for by which checks."""
+    from warehouse.publish import gate_summary, loads_summary
+
+    with st.sidebar:
+        st.subheader("About this snapshot")
+        st.markdown(
+            f"- **Snapshot:** `{snapshot.snapshot_id}`\n"
+            f"- **Published:** {created} UTC\n"
+            f"- **Gate:** {gate_summary(snapshot.manifest)}\n"
+            f"- **Loads:** {loads_summary(snapshot.manifest)}\n"
+            f"- **Code version:** `{snapshot.code_version or 'unknown'}`"
+        )
+
+
 def main() -> None:
     st.set_page_config(page_title=TITLE, layout="wide")
     st.title(TITLE)
@@ -119,6 +134,7 @@ def main() -> None:
         return
     created = snapshot.created_at.strftime("%Y-%m-%d %H:%M:%S") if snapshot.created_at else "?"
     st.caption(f"Snapshot {snapshot.snapshot_id} · published {created} UTC")
+    render_manifest(snapshot, created)
     try:
         render_headline(snapshot)
     except Exception as e:  # noqa: BLE001

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -39,6 +40,7 @@ class Snapshot:
     created_at: datetime  # naive, UTC (as stored in snapshot_manifest)
     code_version: str | None
     path: Path  # the resolved snapshot file
+    manifest: dict = field(default_factory=dict)  # what the snapshot contains: loads, gate results, run id
 
 
 def snapshot_path() -> Path:
@@ -64,11 +66,16 @@ def open_snapshot(path: Path | None = None) -> Snapshot | None:
     resolved = path.resolve()
     with _connect(resolved) as con:
         row = con.execute(
-            "SELECT snapshot_id, created_at, code_version FROM main.snapshot_manifest LIMIT 1"
+            "SELECT snapshot_id, created_at, code_version, manifest FROM main.snapshot_manifest LIMIT 1"
         ).fetchone()
     if row is None:
         return None
-    return Snapshot(snapshot_id=row[0], created_at=row[1], code_version=row[2], path=resolved)
+    try:
+        manifest = json.loads(row[3] or "{}")
+    except json.JSONDecodeError:
+        manifest = {}
+    return Snapshot(snapshot_id=row[0], created_at=row[1], code_version=row[2], path=resolved,
+                    manifest=manifest if isinstance(manifest, dict) else {})
 
 
 def states(path: Path) -> list[str]:

@@ -168,7 +168,7 @@ def status() -> None:
     """The last run, the current snapshot and the gate result."""
     from orchestration.environment import export_environment
     from procure_cli.runner import read_last_run
-    from warehouse.publish import current_snapshot
+    from warehouse.publish import current_snapshot, gate_summary, list_snapshots, publication_log
     from warehouse.settings import get_settings
 
     export_environment()
@@ -187,10 +187,70 @@ def status() -> None:
     snap = current_snapshot()
     if snap is None:
         console.print("current snapshot: none published yet")
-    else:
-        console.print(f"current snapshot: {snap.snapshot_id} created {snap.created_at:%Y-%m-%d %H:%M:%S} UTC at {settings.current_snapshot}")
-        if last and last["status"] != "success":
-            console.print("the last run did not publish: the snapshot above is from an earlier, good run")
+        return
+    console.print(f"current snapshot: {snap.snapshot_id} created {snap.created_at:%Y-%m-%d %H:%M:%S} UTC at {settings.current_snapshot}")
+    console.print(escape(f"  gate: {gate_summary(snap.manifest)}; code version {snap.code_version}"))
+    if last and last["status"] != "success":
+        console.print("the last run did not publish: the current snapshot above is from an earlier run whose gate passed")
+    newest = list_snapshots()[0]
+    if newest.snapshot_id != snap.snapshot_id:
+        switch = next((e for e in reversed(publication_log()) if e.get("snapshot_id") == snap.snapshot_id), None)
+        when = f" on {switch['at']}" if switch and switch.get("action") == "rollback" else ""
+        console.print(f"rolled back{when}: a newer snapshot {newest.snapshot_id} exists but is not current")
+
+
+@app.command()
+def snapshots(as_json: bool = typer.Option(False, "--json", help="Print the snapshots and their manifests as JSON.")) -> None:
+    """List the kept snapshots, newest first, with their gate results (the current one is marked)."""
+    import json
+
+    from warehouse.publish import gate_summary, list_snapshots
+
+    kept = list_snapshots()
+    if as_json:
+        console.print_json(json.dumps([
+            {"snapshot_id": s.snapshot_id, "current": s.is_current, "created_at": s.created_at.isoformat(),
+             "code_version": s.code_version, "tables": s.tables, "manifest": s.manifest} for s in kept
+        ], default=str))
+        return
+    if not kept:
+        console.print("no snapshots yet: `make run` (or `procure run`) publishes the first one")
+        return
+    from warehouse.publish import loads_summary
+
+    # One line per snapshot (greppable, never truncated): '*' marks the current one.
+    console.print("snapshots, newest first (* = current):")
+    for s in kept:
+        console.print(escape(
+            f"{'*' if s.is_current else ' '} {s.snapshot_id}  created {s.created_at:%Y-%m-%d %H:%M:%S} UTC  "
+            f"gate {gate_summary(s.manifest)}  loads {loads_summary(s.manifest)}  code {s.code_version}"
+        ), highlight=False)
+    console.print("make one current again: procure publish --rollback SNAPSHOT")
+
+
+@app.command()
+def publish(
+    rollback_to: Optional[str] = typer.Option(
+        None, "--rollback", metavar="SNAPSHOT",
+        help="Make this kept snapshot current again (an id from `procure snapshots`, or 'previous').",
+    ),
+) -> None:
+    """Switch the published snapshot. New snapshots are published only by a run whose gate passed (`procure run`)."""
+    from warehouse.publish import PublishError, current_snapshot, rollback
+
+    if rollback_to is None:
+        err.print("nothing to do: new data is published by `procure run` (after the gate passes); "
+                  "to make an older snapshot current: procure publish --rollback SNAPSHOT (see `procure snapshots`)")
+        raise typer.Exit(2)
+    before = current_snapshot()
+    try:
+        info = rollback(None if rollback_to == "previous" else rollback_to)
+    except PublishError as exc:
+        err.print(f"[red]refused:[/red] {escape(str(exc))}")
+        raise typer.Exit(2)
+    console.print(f"current snapshot is now {info.snapshot_id} (created {info.created_at:%Y-%m-%d %H:%M:%S} UTC)"
+                  + (f", was {before.snapshot_id}" if before else ""))
+    console.print("readers that reopen published/current.duckdb see it now; the next successful run publishes a new one")
 
 
 @app.command()

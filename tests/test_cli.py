@@ -9,7 +9,8 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-@pytest.mark.parametrize("args", [[], ["generate"], ["run"], ["status"], ["ingest"], ["docs"], ["dev"], ["dashboard"]])
+@pytest.mark.parametrize("args", [[], ["generate"], ["run"], ["status"], ["ingest"], ["docs"], ["dev"], ["dashboard"],
+                                  ["snapshots"], ["publish"]])
 def test_help_everywhere(args):
     proc = subprocess.run([str(BIN / "procure"), *args, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -52,3 +53,41 @@ def test_ingest_names_file_row_and_column_of_quarantined_rows(procure_home):
     assert proc.returncode == 0, proc.stderr
     # the bracketed column list is user data, not console markup: it must be printed as is
     assert "feed/states.csv:2 [fiscal_year_start_month] fiscal_year_start_month: '13' is above 12" in proc.stdout
+
+
+def test_snapshots_list_gate_results_and_rollback_switches_current(procure_home):
+    from tests.warehouse.tables import write_kpis, write_payments
+    from warehouse.publish import current_snapshot, publish
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    settings.warehouse.parent.mkdir(parents=True)
+    write_payments(settings.warehouse, n=5)
+    write_kpis(settings.warehouse)
+    tables = [("marts", "fct_payments"), ("kpi", "kpi_values")]
+    gate = {"passed": True, "contracts": [{"dataset": "marts.fct_payments", "passed": True, "checks_evaluated": 11}]}
+    loads = [{"status": "loaded", "rows_loaded": 5, "rows_quarantined": 1}]
+    first = publish(tables, {"gate": gate, "loads": loads}, settings=settings)
+    second = publish(tables, {"gate": gate, "loads": loads}, settings=settings)
+
+    procure = lambda *a: subprocess.run([str(BIN / "procure"), *a], capture_output=True, text=True, timeout=120)
+    listing = procure("snapshots")
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    row = lambda sid: next(line for line in lines if sid in line)
+    assert row(second.snapshot_id).startswith("* ") and row(first.snapshot_id).startswith("  ")
+    assert "gate passed: 1 contracts, 11 checks" in row(first.snapshot_id)
+    assert "loads 1 files: 5 rows loaded, 1 quarantined" in row(first.snapshot_id)
+
+    rolled = procure("publish", "--rollback", first.snapshot_id)
+    assert rolled.returncode == 0, rolled.stderr
+    assert f"current snapshot is now {first.snapshot_id}" in rolled.stdout and f"was {second.snapshot_id}" in rolled.stdout
+    assert current_snapshot(settings).snapshot_id == first.snapshot_id
+    status = procure("status")
+    assert f"current snapshot: {first.snapshot_id}" in status.stdout
+    assert f"a newer snapshot {second.snapshot_id} exists but is not current" in status.stdout
+
+    unknown = procure("publish", "--rollback", "20200101T000000Z-000000")
+    assert unknown.returncode == 2 and "is not kept" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert current_snapshot(settings).snapshot_id == first.snapshot_id
+    assert procure("publish").returncode == 2

@@ -6,6 +6,7 @@ Layout under ``settings.published``::
                                      plus ``snapshot_manifest``)
     snapshots/<snapshot_id>.json     sidecar: the same manifest, readable without DuckDB
     current.duckdb -> snapshots/<snapshot_id>.duckdb   (relative symlink, replaced atomically)
+    publications.jsonl               append-only log: one line per switch of current (publish or rollback)
 
 Steps of :func:`publish`: write ``.<id>.duckdb.tmp`` (warehouse ATTACHed READ_ONLY), CHECKPOINT, close; reopen it
 read-only and verify (every table present with the source's row count, manifest readable); rename to
@@ -35,6 +36,7 @@ import duckdb
 from warehouse.settings import REPO_ROOT, Settings, get_settings
 
 CURRENT_NAME = "current.duckdb"
+LOG_NAME = "publications.jsonl"
 MANIFEST_TABLE = "snapshot_manifest"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
@@ -181,12 +183,14 @@ def publish(
             raise
         raise PublishError(f"publication failed before the switch, current snapshot unchanged: {e}") from e
 
+    previous = _current_target(settings)
     try:
         _switch_current(settings, snapshot_id)
     except BaseException:
         _remove(final_path, sidecar_path)
         raise
     info.is_current = True
+    _log_switch(settings, "publish", snapshot_id, previous)
     _apply_retention(settings)
     return info
 
@@ -283,7 +287,11 @@ def _switch_current(settings: Settings, snapshot_id: str) -> None:
 
 
 def rollback(snapshot_id: str | None = None, settings: Settings | None = None) -> SnapshotInfo:
-    """Make a kept snapshot current again: the given one, or the newest one older than the current."""
+    """Make a kept snapshot current again: the given one, or the newest one older than the current.
+
+    The warehouse is not touched: only current.duckdb moves (atomically). The switch is logged in
+    publications.jsonl; the next successful run publishes a new snapshot over it as usual.
+    """
     settings = settings or get_settings()
     snapshots = list_snapshots(settings)
     if snapshot_id is None:
@@ -292,10 +300,75 @@ def rollback(snapshot_id: str | None = None, settings: Settings | None = None) -
         if not older:
             raise PublishError("no older snapshot to roll back to")
         snapshot_id = older[0].snapshot_id
+    kept = [s.snapshot_id for s in snapshots]
+    if snapshot_id not in kept:
+        reason = "is not a snapshot id (YYYYMMDDTHHMMSSZ-xxxxxx)" if not _SNAPSHOT_ID.match(snapshot_id) else "is not kept"
+        raise PublishError(
+            f"snapshot {snapshot_id!r} {reason}; kept snapshots (newest first): {', '.join(kept) or 'none'}"
+        )
+    previous = _current_target(settings)
     _switch_current(settings, snapshot_id)
+    _log_switch(settings, "rollback", snapshot_id, previous)
     info = _read_info(settings.snapshots_dir / f"{snapshot_id}.duckdb")
     info.is_current = True
     return info
+
+
+def _log_switch(settings: Settings, action: str, snapshot_id: str, previous: Path | None) -> None:
+    """Append one line to publications.jsonl (who became current, from what, when). Never fails the switch."""
+    entry = {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "action": action,
+        "snapshot_id": snapshot_id,
+        "previous_snapshot_id": previous.stem if previous is not None else None,
+        "pid": os.getpid(),
+    }
+    try:
+        with open(settings.published / LOG_NAME, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+    except OSError:
+        pass
+
+
+def publication_log(settings: Settings | None = None) -> list[dict]:
+    """Every switch of current.duckdb, oldest first (unreadable lines are skipped)."""
+    settings = settings or get_settings()
+    path = settings.published / LOG_NAME
+    if not path.is_file():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return entries
+
+
+def gate_summary(manifest: dict) -> str:
+    """One line on the gate results recorded in a snapshot's manifest, e.g. 'passed: 44 contracts, 612 checks'."""
+    gate = manifest.get("gate") if isinstance(manifest, dict) else None
+    if not gate:
+        return "not recorded"
+    contracts = gate.get("contracts") or []
+    checks = sum(int(c.get("checks_evaluated") or 0) for c in contracts)
+    failed = [c for c in contracts if not c.get("passed")]
+    verdict = "passed" if gate.get("passed") and not failed else f"FAILED ({len(failed)} contract(s))"
+    text = f"{verdict}: {len(contracts)} contracts, {checks} checks"
+    dbt = gate.get("dbt_tests")
+    if dbt:
+        text += f"; dbt tests {dbt.get('passed', 0)} passed, {dbt.get('failed', 0)} failed"
+    return text
+
+
+def loads_summary(manifest: dict) -> str:
+    """One line on the loads a snapshot contains, e.g. '21 files: 141,020 rows loaded, 75 quarantined'."""
+    loads = [ld for ld in (manifest.get("loads") or []) if ld.get("status") == "loaded"] if isinstance(manifest, dict) else []
+    if not loads:
+        return "not recorded"
+    loaded = sum(int(ld.get("rows_loaded") or 0) for ld in loads)
+    quarantined = sum(int(ld.get("rows_quarantined") or 0) for ld in loads)
+    return f"{len(loads)} files: {loaded:,} rows loaded, {quarantined:,} quarantined"
 
 
 # ---------------------------------------------------------------------------------------------- read

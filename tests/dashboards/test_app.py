@@ -15,7 +15,7 @@ TITLE = "Procurement KPIs — headline"
 CREATED = datetime(2026, 11, 25, 18, 45, 1)
 
 
-def write_snapshot(path: Path, **kpis) -> str:
+def write_snapshot(path: Path, manifest: str = "{}", **kpis) -> str:
     """A snapshot file as publish() writes it: tables in main plus snapshot_manifest. Returns its id."""
     snapshot_id = f"20261125T184501Z-{secrets.token_hex(3)}"  # unique: results are cached per snapshot id
     write_kpis(path, schema="main", **kpis)
@@ -25,7 +25,7 @@ def write_snapshot(path: Path, **kpis) -> str:
             "CREATE TABLE main.snapshot_manifest (snapshot_id VARCHAR, created_at TIMESTAMP, code_version VARCHAR,"
             " manifest VARCHAR, tables VARCHAR)"
         )
-        con.execute("INSERT INTO main.snapshot_manifest VALUES (?, ?, 'abc123', '{}', '{}')", [snapshot_id, CREATED])
+        con.execute("INSERT INTO main.snapshot_manifest VALUES (?, ?, 'abc123', ?, '{}')", [snapshot_id, CREATED, manifest])
     finally:
         con.close()
     return snapshot_id
@@ -126,3 +126,20 @@ def test_a_snapshot_without_kpis_is_reported_not_raised(tmp_path, monkeypatch):
     con.close()
     at = run_app(monkeypatch, snapshot)
     assert at.error and "could not be read" in at.error[0].value
+
+
+def test_the_sidebar_shows_the_snapshot_manifest(tmp_path, monkeypatch):
+    import json
+
+    manifest = {
+        "gate": {"passed": True, "contracts": [{"dataset": "kpi.kpi_values", "passed": True, "checks_evaluated": 10}]},
+        "loads": [{"status": "loaded", "rows_loaded": 1234, "rows_quarantined": 5}],
+    }
+    path = tmp_path / "snap.duckdb"
+    sid = write_snapshot(path, manifest=json.dumps(manifest))
+    at = run_app(monkeypatch, path)
+    about = " ".join(m.value for m in at.sidebar.markdown)
+    assert sid in about
+    assert "passed: 1 contracts, 10 checks" in about
+    assert "1 files: 1,234 rows loaded, 5 quarantined" in about
+    assert "abc123" in about

@@ -10,7 +10,16 @@ import pytest
 
 from tests.warehouse.tables import execute, write_kpis, write_payments
 from warehouse import publish as publish_module
-from warehouse.publish import PublishError, current_snapshot, list_snapshots, publish, rollback
+from warehouse.publish import (
+    PublishError,
+    current_snapshot,
+    gate_summary,
+    list_snapshots,
+    loads_summary,
+    publication_log,
+    publish,
+    rollback,
+)
 from warehouse.settings import get_settings
 
 TABLES = [("marts", "fct_payments"), ("kpi", "kpi_values"), ("kpi", "kpi_definitions")]
@@ -150,6 +159,58 @@ def test_rollback_without_id_goes_to_the_previous_snapshot(settings):
     publish(TABLES, {"n": 2}, settings=settings)
     assert rollback(settings=settings).snapshot_id == a.snapshot_id
     assert current_snapshot(settings).manifest == {"n": 1}
+
+
+def test_rollback_to_a_named_snapshot_and_back(settings):
+    a = publish(TABLES, {"n": 1}, settings=settings)
+    b = publish(TABLES, {"n": 2}, settings=settings)
+    c = publish(TABLES, {"n": 3}, settings=settings)
+    assert rollback(a.snapshot_id, settings=settings).snapshot_id == a.snapshot_id
+    assert current_snapshot(settings).snapshot_id == a.snapshot_id
+    assert [s.snapshot_id for s in list_snapshots(settings) if s.is_current] == [a.snapshot_id]
+    # the newest is still kept: rolling forward again is a rollback to it
+    assert rollback(c.snapshot_id, settings=settings).snapshot_id == c.snapshot_id
+    log = publication_log(settings)
+    assert [(e["action"], e["snapshot_id"], e["previous_snapshot_id"]) for e in log] == [
+        ("publish", a.snapshot_id, None),
+        ("publish", b.snapshot_id, a.snapshot_id),
+        ("publish", c.snapshot_id, b.snapshot_id),
+        ("rollback", a.snapshot_id, c.snapshot_id),
+        ("rollback", c.snapshot_id, a.snapshot_id),
+    ]
+
+
+def test_rollback_to_an_unknown_snapshot_is_refused_and_changes_nothing(settings):
+    a = publish(TABLES, {"n": 1}, settings=settings)
+    with pytest.raises(PublishError, match=f"is not kept; kept snapshots \\(newest first\\): {a.snapshot_id}"):
+        rollback("20200101T000000Z-abcdef", settings=settings)
+    with pytest.raises(PublishError, match="is not a snapshot id"):
+        rollback("../../etc/passwd", settings=settings)
+    assert current_snapshot(settings).snapshot_id == a.snapshot_id
+    assert [e["action"] for e in publication_log(settings)] == ["publish"]
+
+
+def test_manifest_summaries_name_gate_results_and_loads():
+    manifest = {
+        "gate": {
+            "passed": True,
+            "contracts": [
+                {"dataset": "marts.fct_payments", "passed": True, "checks_evaluated": 11},
+                {"dataset": "kpi.kpi_values", "passed": True, "checks_evaluated": 10},
+            ],
+            "dbt_tests": {"passed": 400, "failed": 0},
+        },
+        "loads": [
+            {"status": "loaded", "rows_loaded": 1000, "rows_quarantined": 4},
+            {"status": "loaded", "rows_loaded": 20, "rows_quarantined": 0},
+            {"status": "rejected", "rows_loaded": 0, "rows_quarantined": 0},
+        ],
+    }
+    assert gate_summary(manifest) == "passed: 2 contracts, 21 checks; dbt tests 400 passed, 0 failed"
+    assert loads_summary(manifest) == "2 files: 1,020 rows loaded, 4 quarantined"
+    manifest["gate"]["contracts"][1]["passed"] = False
+    assert gate_summary(manifest).startswith("FAILED (1 contract(s))")
+    assert gate_summary({}) == "not recorded" and loads_summary({}) == "not recorded"
 
 
 def test_a_reader_of_the_old_snapshot_keeps_working_across_a_switch(settings, monkeypatch):

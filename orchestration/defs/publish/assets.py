@@ -1,10 +1,13 @@
 """Publication: copy the published marts into a new snapshot file and switch to it atomically."""
 
+from datetime import datetime, timezone
+
 import dagster as dg
 
-from orchestration.defs.gate.checks import gate_problems
+from orchestration.defs.gate.checks import gate_check_key, gate_problems
 from orchestration.project import dbt_project
 from warehouse.connection import connect
+from warehouse.gate import gated_datasets
 from warehouse.publish import publish
 from warehouse.settings import get_settings
 
@@ -27,9 +30,48 @@ def published_tables() -> list[tuple[str, str]]:
 def _loads_summary() -> list[dict]:
     with connect(get_settings().warehouse, read_only=True) as con:
         rows = con.execute(
-            "SELECT load_id, entity, file, status, rows_loaded, rows_quarantined FROM raw._loads ORDER BY started_at"
+            "SELECT load_id, entity, file, file_sha256, status, rows_in, rows_loaded, rows_quarantined, finished_at"
+            " FROM raw._loads ORDER BY started_at, load_id"
         ).fetchall()
-    return [dict(zip(["load_id", "entity", "file", "status", "rows_loaded", "rows_quarantined"], r)) for r in rows]
+    names = ["load_id", "entity", "file", "file_sha256", "status", "rows_in", "rows_loaded", "rows_quarantined", "finished_at"]
+    return [dict(zip(names, r)) for r in rows]
+
+
+def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
+    """What vouches for this snapshot: the latest evaluation of every gate contract, and this run's dbt tests."""
+    contracts = []
+    for schema, table in gated_datasets():
+        key = gate_check_key(schema, table)
+        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key]).get(key)
+        evaluation = record.evaluation if record is not None else None
+        metadata = evaluation.metadata if evaluation is not None else {}
+
+        def number(name: str) -> int | None:
+            value = metadata.get(name)
+            return int(value.value) if value is not None else None
+
+        contracts.append({
+            "dataset": f"{schema}.{table}",
+            "check": key.name,
+            "passed": bool(evaluation and evaluation.passed),
+            "checks_evaluated": number("checks_evaluated"),
+            "checks_failed": number("checks_failed"),
+            "run_id": record.run_id if record is not None else None,
+            "evaluated_at": datetime.fromtimestamp(record.event.timestamp, timezone.utc).isoformat(timespec="seconds")
+            if record is not None and record.event is not None else None,
+        })
+    gate_keys = {gate_check_key(s, t) for s, t in gated_datasets()}
+    passed = failed = 0
+    for event in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = event.dagster_event.event_specific_data
+        if dg.AssetCheckKey(evaluation.asset_key, evaluation.check_name) in gate_keys:
+            continue
+        passed, failed = passed + int(evaluation.passed), failed + int(not evaluation.passed)
+    return {
+        "passed": all(c["passed"] for c in contracts) and bool(contracts),
+        "contracts": contracts,
+        "dbt_tests": {"passed": passed, "failed": failed} if passed + failed else None,
+    }
 
 
 @dg.asset(
@@ -52,6 +94,7 @@ def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
         "run_id": context.run_id,
         "tables": [f"{s}.{t}" for s, t in tables],
         "loads": _loads_summary(),
+        "gate": _gate_results(context.instance, context.run_id),
     }
     info = publish(tables, manifest)
     context.log.info(f"published snapshot {info.snapshot_id} at {info.path}")
