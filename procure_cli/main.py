@@ -191,7 +191,7 @@ def status() -> None:
     console.print(f"current snapshot: {snap.snapshot_id} created {snap.created_at:%Y-%m-%d %H:%M:%S} UTC at {settings.current_snapshot}")
     console.print(escape(f"  gate: {gate_summary(snap.manifest)}; code version {snap.code_version}"))
     if last and last["status"] != "success":
-        console.print("the last run did not publish: the current snapshot above is from an earlier run whose gate passed")
+        console.print("the last run did not publish: the previous snapshot stays current; it is from an earlier, good run (its gate passed)")
     newest = list_snapshots()[0]
     if newest.snapshot_id != snap.snapshot_id:
         switch = next((e for e in reversed(publication_log()) if e.get("snapshot_id") == snap.snapshot_id), None)
