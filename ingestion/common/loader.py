@@ -294,3 +294,47 @@ def ingest(
         if progress:
             progress("done", len(files), len(files))
     return report
+
+
+@dataclass
+class Retraction:
+    load_id: str
+    entity: str
+    file: str
+    rows_deleted: int
+    rows_unquarantined: int
+
+
+def retract(load_id: str, warehouse_path: Path | None = None, reason: str = "") -> Retraction:
+    """Take one load back out of the warehouse: delete its rows from raw.<entity> and quarantine.<entity> and mark
+    it ``retracted`` in raw._loads (the ledger keeps the row, its counts and why). The same file can then be loaded
+    again (the ledger only skips content whose load is ``loaded``). One transaction: all of it or nothing.
+
+    Raises IngestionError naming the load when it does not exist or is not ``loaded``.
+    """
+    with connect(warehouse_path) as con:
+        ensure_warehouse(con)
+        row = con.execute("SELECT entity, file, status FROM raw._loads WHERE load_id = ?", [load_id]).fetchone()
+        if row is None:
+            raise IngestionError(f"no load {load_id!r} in raw._loads (list them with `procure loads`)")
+        entity, file, status = row
+        if status != "loaded":
+            raise IngestionError(f"load {load_id} ({file}) is {status}, only a loaded load can be retracted")
+        if entity not in load_schema():
+            raise IngestionError(f"load {load_id} names an entity {entity!r} that the canonical schema does not have")
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        note = f"retracted {stamp}" + (f": {reason}" if reason else "")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            deleted = con.execute(f"DELETE FROM raw.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
+            unquarantined = con.execute(f"DELETE FROM quarantine.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
+            con.execute(
+                "UPDATE raw._loads SET status = 'retracted', "
+                "message = CASE WHEN message IS NULL THEN ? ELSE message || '; ' || ? END WHERE load_id = ?",
+                [note, note, load_id],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return Retraction(load_id, entity, file, int(deleted), int(unquarantined))

@@ -125,3 +125,35 @@ def test_discover_accepts_entity_folders_and_parts(tmp_path):
     found, unrecognised = discover(landing)
     assert sorted((f.source, f.entity) for f in found) == [("a", "payments"), ("a", "payments"), ("b", "invoices")]
     assert any("readme.txt" in u for u in unrecognised)
+
+
+def test_retracting_a_load_removes_its_rows_and_lets_the_file_load_again(tmp_path):
+    import pytest
+
+    from ingestion.common.loader import IngestionError, retract
+
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _payments(landing)
+    _payments(landing, name="payments__extra.csv", extra_rows=["P9,NV,A1,S1,Acme,,,,43211500,2024-08-01,5.00,ach,,,"])
+    first, other = ingest(landing, wh).loads
+    done = retract(first.load_id, wh, reason="delivered twice by mistake")
+    assert (done.entity, done.file, done.rows_deleted, done.rows_unquarantined) == ("payments", first.file, 2, 1)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.payments WHERE _load_id = ?", [first.load_id]).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM quarantine.payments WHERE _load_id = ?", [first.load_id]).fetchone()[0] == 0
+        # the other load is untouched
+        assert con.execute("SELECT count(*) FROM raw.payments WHERE _load_id = ?", [other.load_id]).fetchone()[0] == 3
+        status, message, rows_loaded = con.execute(
+            "SELECT status, message, rows_loaded FROM raw._loads WHERE load_id = ?", [first.load_id]).fetchone()
+        assert status == "retracted" and "delivered twice by mistake" in message and rows_loaded == 2  # history kept
+    finally:
+        con.close()
+    with pytest.raises(IngestionError, match="is retracted, only a loaded load"):
+        retract(first.load_id, wh)
+    with pytest.raises(IngestionError, match="no load 'nope'"):
+        retract("nope", wh)
+    # the same content loads again as a new load
+    again = ingest(landing, wh).loads
+    assert [(l.file, l.status) for l in again] == [(first.file, "loaded"), (other.file, "skipped_duplicate")]
+    assert again[0].load_id != first.load_id and again[0].rows_loaded == 2
