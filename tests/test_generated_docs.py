@@ -1,4 +1,5 @@
-"""The data dictionary and the dbt raw sources are generated from the canonical schema; stale copies fail."""
+"""The data dictionary, the dbt raw sources and the raw Soda contracts are generated from the canonical schema;
+stale copies fail."""
 
 from ingestion.common.render import DATA_DICTIONARY, DBT_SOURCES, render_data_dictionary, render_dbt_sources, stale_files
 from ingestion.common.schema import load_schema
@@ -30,3 +31,19 @@ def test_sources_cover_every_entity():
     tables = {t["name"] for t in doc["sources"][0]["tables"]}
     assert tables == set(load_schema())
     assert DATA_DICTIONARY.exists() and DBT_SOURCES.exists()
+
+
+def test_raw_contracts_are_generated_and_orphans_are_stale(tmp_path, monkeypatch):
+    from ingestion.common import contracts
+    from ingestion.common.render import generated_files
+
+    generated = generated_files()
+    for name in list(load_schema()) + ["_loads"]:
+        assert contracts.RAW_CONTRACTS_DIR / f"{name}.yml" in generated
+    # A contract whose entity left the canonical schema is stale (write_generated removes it).
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    monkeypatch.setattr(contracts, "RAW_CONTRACTS_DIR", folder)
+    orphan = folder / "retired_entity.yml"
+    orphan.write_text("dataset: procure/raw/retired_entity\n")
+    assert orphan in stale_files()

@@ -13,6 +13,14 @@ Every path the project uses comes from here, so one variable moves the whole ins
 | PROCURE_DUCKDB_THREADS   | 2                                         | DuckDB threads for the writer            |
 | PROCURE_KEEP_SNAPSHOTS   | 5                                         | snapshots kept for rollback (>= 1)       |
 | DAGSTER_HOME             | $PROCURE_HOME/dagster                     | the persistent Dagster instance          |
+| PROCURE_VOLUME_TOLERANCE | 0.5                                       | gate: allowed change of a published      |
+|                          |                                           | table's rows vs the current snapshot     |
+|                          |                                           | (0.5: 50 %..150 % of its row count)      |
+| PROCURE_FRESHNESS_MAX_DAYS | 35                                      | gate: max age in days of the newest load |
+|                          |                                           | of a periodic raw entity (monthly files) |
+
+To accept a legitimate jump in volume (a new source, a back-fill), raise the tolerance for one run only:
+``PROCURE_VOLUME_TOLERANCE=3 procure run``.
 """
 
 import os
@@ -38,6 +46,8 @@ class Settings:
     duckdb_memory: str
     duckdb_threads: int
     keep_snapshots: int
+    volume_tolerance: float = 0.5
+    freshness_max_days: float = 35.0
 
     @property
     def current_snapshot(self) -> Path:
@@ -57,6 +67,12 @@ def get_settings() -> Settings:
         raise ValueError("PROCURE_DUCKDB_THREADS must be >= 1")
     if keep < 1:
         raise ValueError("PROCURE_KEEP_SNAPSHOTS must be >= 1")
+    tolerance = float(os.environ.get("PROCURE_VOLUME_TOLERANCE", "0.5"))
+    max_days = float(os.environ.get("PROCURE_FRESHNESS_MAX_DAYS", "35"))
+    if not tolerance >= 0:
+        raise ValueError("PROCURE_VOLUME_TOLERANCE must be >= 0 (a fraction: 0.5 = 50 %)")
+    if not max_days > 0:
+        raise ValueError("PROCURE_FRESHNESS_MAX_DAYS must be > 0")
     return Settings(
         home=home,
         landing=_path("PROCURE_LANDING", home / "landing"),
@@ -67,4 +83,6 @@ def get_settings() -> Settings:
         duckdb_memory=os.environ.get("PROCURE_DUCKDB_MEMORY", "4GB"),
         duckdb_threads=threads,
         keep_snapshots=keep,
+        volume_tolerance=tolerance,
+        freshness_max_days=max_days,
     )

@@ -1,7 +1,8 @@
-"""Generated files: the data dictionary and the dbt sources (from the canonical schema) and docs/kpis.md
-(from the KPI catalogue seeds, warehouse/kpi_docs.py).
+"""Generated files: the data dictionary, the dbt sources and the raw Soda contracts (from the canonical
+schema; contracts in ingestion/common/contracts.py) and docs/kpis.md (from the KPI catalogue seeds,
+warehouse/kpi_docs.py).
 
-`python -m ingestion docs` (or `procure docs`) rewrites both; tests fail while a committed copy is stale.
+`python -m ingestion docs` (or `procure docs`) rewrites them; tests fail while a committed copy is stale.
 """
 
 from pathlib import Path
@@ -100,20 +101,36 @@ def render_dbt_sources() -> str:
 
 
 def generated_files() -> dict[Path, str]:
+    from ingestion.common.contracts import raw_contract_files
     from warehouse.kpi_docs import KPI_DOCS, render_kpi_docs
 
-    return {DATA_DICTIONARY: render_data_dictionary(), DBT_SOURCES: render_dbt_sources(), KPI_DOCS: render_kpi_docs()}
+    return {
+        DATA_DICTIONARY: render_data_dictionary(),
+        DBT_SOURCES: render_dbt_sources(),
+        KPI_DOCS: render_kpi_docs(),
+        **raw_contract_files(),
+    }
 
 
 def write_generated() -> list[Path]:
+    """Write every generated file that changed, and remove raw contracts no entity generates any more."""
+    from ingestion.common.contracts import stale_raw_contracts
+
     written = []
     for path, content in generated_files().items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != content:
             path.write_text(content, encoding="utf-8")
             written.append(path)
+    for orphan in stale_raw_contracts():
+        orphan.unlink()
+        written.append(orphan)
     return written
 
 
 def stale_files() -> list[Path]:
-    return [p for p, content in generated_files().items() if not p.exists() or p.read_text(encoding="utf-8") != content]
+    """Generated files whose committed copy differs (or is missing), and orphaned raw contracts."""
+    from ingestion.common.contracts import stale_raw_contracts
+
+    stale = [p for p, content in generated_files().items() if not p.exists() or p.read_text(encoding="utf-8") != content]
+    return stale + stale_raw_contracts()

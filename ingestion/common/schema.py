@@ -61,6 +61,7 @@ class Entity:
     primary_key: tuple[str, ...]
     columns: tuple[Column, ...]
     amount_column: str | None = None
+    freshness: bool = False  # deliveries are periodic: the gate fails when the newest load is too old
     column_index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def column(self, name: str) -> Column:
@@ -104,6 +105,9 @@ def _parse(raw: dict) -> dict[str, Entity]:
                 raise SchemaError(f"{name}: primary key column {k!r} is not a column")
             if not index[k].required:
                 raise SchemaError(f"{name}: primary key column {k!r} must be required")
+        freshness = spec.get("freshness", False)
+        if not isinstance(freshness, bool):
+            raise SchemaError(f"{name}: freshness must be true or false, got {freshness!r}")
         amount = spec.get("amount_column")
         if amount and amount not in index:
             raise SchemaError(f"{name}: amount_column {amount!r} is not a column")
@@ -114,6 +118,7 @@ def _parse(raw: dict) -> dict[str, Entity]:
             primary_key=pk,
             columns=tuple(cols),
             amount_column=amount,
+            freshness=freshness,
             column_index=index,
         )
     for e in entities.values():

@@ -1,4 +1,9 @@
-"""Small DuckDB files with the gated tables (the shapes dbt builds), for the gate, publication and dashboard tests."""
+"""Small DuckDB files with the gated tables (the shapes dbt builds), for the gate, publication and dashboard tests.
+
+write_payments / write_kpis write one layer each (publication and dashboard tests need no more);
+write_gate_warehouse adds what the contracts of marts.fct_payments and kpi.kpi_values reach for: the dimensions
+their foreign keys point at and the staging table fct_payments reconciles with.
+"""
 
 from pathlib import Path
 
@@ -59,7 +64,7 @@ def write_payments(path: Path, n: int = 12) -> None:
             SELECT 'P-' || lpad(i::VARCHAR, 3, '0'), CASE WHEN i % 2 = 0 THEN 'CA' ELSE 'TX' END, 'A' || (i % 3),
                    'S' || (i % 4), 'K' || (i % 4), '43211500', 'IT', NULL, 'I-' || i, 'PO-' || i,
                    DATE '2024-07-01' + i::INTEGER, 2025, 1 + (i % 12)::INTEGER, (100 + i)::DECIMAL(18, 2),
-                   TRUE, i % 2 = 0, TRUE, TRUE, 'ACH', 0, 0, 'load-1'
+                   TRUE, i % 2 = 0, TRUE, TRUE, 'ach', 0, 0, 'load-1'
             FROM range(?) AS t(i)
             """,
             [n],
@@ -80,6 +85,38 @@ def write_kpis(path: Path, values=KPI_VALUES, definitions=KPI_DEFINITIONS, schem
             con.executemany(f"INSERT INTO {schema}.kpi_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
     finally:
         con.close()
+
+
+DIMENSIONS_SQL = [
+    "CREATE SCHEMA IF NOT EXISTS marts",
+    "CREATE TABLE marts.dim_state AS SELECT * FROM (VALUES ('CA', 'California'), ('TX', 'Texas')) AS t(state_code, state_name)",
+    "CREATE TABLE marts.dim_agency AS SELECT * FROM (VALUES ('A0', 'CA'), ('A1', 'TX'), ('A2', 'CA')) AS t(agency_id, state_code)",
+    "CREATE TABLE marts.dim_supplier AS SELECT 'K' || i AS supplier_key FROM range(4) AS r(i)",
+    "CREATE TABLE marts.dim_contract AS SELECT * FROM (VALUES ('C-1'), ('C-2')) AS t(contract_id)",
+    "CREATE TABLE marts.dim_attribute AS SELECT CAST(i AS INTEGER) AS attribute_id FROM range(1, 13) AS r(i)",
+]
+
+
+def write_dimensions(path: Path) -> None:
+    """The dimensions the fct_payments and kpi_values contracts check foreign keys against (key columns only)."""
+    execute(path, *DIMENSIONS_SQL)
+
+
+def write_staging_payments(path: Path) -> None:
+    """staging.stg_raw__payments as a copy of marts.fct_payments: the two reconcile until a test changes one."""
+    execute(
+        path,
+        "CREATE SCHEMA IF NOT EXISTS staging",
+        "CREATE TABLE staging.stg_raw__payments AS SELECT payment_id, state_code, amount FROM marts.fct_payments",
+    )
+
+
+def write_gate_warehouse(path: Path, n: int = 12) -> None:
+    """fct_payments, kpi_values and kpi_definitions with everything their contracts reach for."""
+    write_dimensions(path)
+    write_payments(path, n=n)
+    write_staging_payments(path)
+    write_kpis(path)
 
 
 def execute(path: Path, *statements: str) -> None:
