@@ -83,7 +83,12 @@ def _rows_query(e: Entity) -> str:
     return f"""\
 -- one row per load of {e.name} whose counts disagree (or rows of a load the ledger does not know)
 WITH ledger AS (
-    SELECT load_id, status, rows_in, rows_loaded, rows_quarantined FROM raw._loads WHERE entity = '{e.name}'
+    -- a retracted load keeps its counts in the ledger as history; its rows must be gone from raw and quarantine
+    SELECT
+        load_id, status, rows_in,
+        CASE WHEN status = 'retracted' THEN 0 ELSE rows_loaded END AS rows_loaded,
+        CASE WHEN status = 'retracted' THEN 0 ELSE rows_quarantined END AS rows_quarantined
+    FROM raw._loads WHERE entity = '{e.name}'
 ),
 loaded AS (SELECT _load_id AS load_id, count(*) AS n FROM raw.{e.name} GROUP BY _load_id),
 quarantined AS (SELECT _load_id AS load_id, count(*) AS n FROM quarantine.{e.name} GROUP BY _load_id),
@@ -105,7 +110,7 @@ LEFT JOIN quarantined AS q ON q.load_id IS NOT DISTINCT FROM k.load_id
 WHERE l.load_id IS NULL
     OR l.rows_loaded <> coalesce(r.n, 0)
     OR l.rows_quarantined <> coalesce(q.n, 0)
-    OR l.rows_in <> l.rows_loaded + l.rows_quarantined
+    OR (l.status <> 'retracted' AND l.rows_in <> l.rows_loaded + l.rows_quarantined)
 """
 
 
@@ -116,7 +121,11 @@ def _amount_query(e: Entity) -> str:
     return f"""\
 -- one row per load of {e.name} whose amounts disagree with the ledger (quarantined amounts as the loader parses them)
 WITH ledger AS (
-    SELECT load_id, amount_loaded, amount_quarantined FROM raw._loads WHERE entity = '{e.name}'
+    SELECT
+        load_id,
+        CASE WHEN status = 'retracted' THEN NULL ELSE amount_loaded END AS amount_loaded,
+        CASE WHEN status = 'retracted' THEN NULL ELSE amount_quarantined END AS amount_quarantined
+    FROM raw._loads WHERE entity = '{e.name}'
 ),
 loaded AS (SELECT _load_id AS load_id, sum({amount}) AS amount FROM raw.{e.name} GROUP BY _load_id),
 quarantined AS (
@@ -242,7 +251,7 @@ def render_ledger_contract() -> str:
     counts = ("rows_in", "rows_loaded", "rows_quarantined")
     lines = [
         _HEADER.rstrip("\n"),
-        "# raw._loads: the load ledger, one row per file load (loaded or rejected).",
+        "# raw._loads: the load ledger, one row per file load (loaded, rejected, or retracted: its rows taken back out).",
         f"dataset: {DATASOURCE}/raw/{LEDGER_TABLE}",
         "",
         "checks:",
@@ -270,7 +279,8 @@ def render_ledger_contract() -> str:
         elif name in ("source", "entity", "file", "file_sha256", "status", "started_at", "finished_at"):
             checks.append(["- missing:", f"    name: {name} not missing"])
         if name == "status":
-            checks.append(["- invalid:", "    name: status in (loaded, rejected)", "    valid_values: ['loaded', 'rejected']"])
+            checks.append(["- invalid:", "    name: status in (loaded, rejected, retracted)",
+                           "    valid_values: ['loaded', 'rejected', 'retracted']"])
         if name == "entity":
             checks.append([
                 "- invalid:",
