@@ -1,24 +1,34 @@
-"""The Dagster code location (workspace.yaml points here)."""
+"""The Dagster code location (workspace.yaml points here).
+
+Operations (all visible in `make dev`):
+- jobs: procure_job (everything, one in-process run; `procure run` executes it) and ingest_job (raw only);
+- schedule daily_procure_run: procure_job daily (PROCURE_SCHEDULE_CRON, default "0 6 * * *", in
+  PROCURE_SCHEDULE_TIMEZONE, default UTC);
+- sensor landing_sensor: new landing files -> ingest_job for their entities (orchestration/defs/ingestion/sensors.py);
+- the four high-volume facts partitioned by fiscal month (backfill months from the asset's Partitions tab).
+Schedule and sensor start RUNNING under the daemon; PROCURE_AUTOMATION=off starts them STOPPED.
+One writer per warehouse: runs take the warehouse lock (warehouse/lock.py) in their first writing step,
+dagster.yaml allows one run at a time (max_concurrent_runs 1) and one step in the duckdb_writer pool,
+telemetry is off. Every run, including a "Materialize" from the UI, uses the in-process executor.
+"""
 
 import dagster as dg
 
 from orchestration.defs.gate.checks import GATE_CHECKS
 from orchestration.defs.ingestion.assets import ingest_landing
+from orchestration.defs.ingestion.sensors import landing_sensor
+from orchestration.defs.pipeline.schedules import daily_schedule
 from orchestration.defs.publish.assets import published_snapshot
 from orchestration.defs.transform.assets import dbt_models
+from orchestration.jobs import ingest_job, procure_job
 from orchestration.resources import build_resources
-
-# Everything in one run, in one process: DuckDB has one writer per file (docs/architecture.md).
-procure_job = dg.define_asset_job(
-    name="procure_job",
-    selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
-    description="Ingest the landing area, build every dbt model and test, run the gate, publish a snapshot.",
-)
 
 defs = dg.Definitions(
     assets=[ingest_landing, dbt_models, published_snapshot],
     asset_checks=GATE_CHECKS,
-    jobs=[procure_job],
+    jobs=[procure_job, ingest_job],
+    schedules=[daily_schedule()],
+    sensors=[landing_sensor],
     resources=build_resources(),
+    executor=dg.in_process_executor,
 )

@@ -1,8 +1,9 @@
 """procure: generate, ingest, run, inspect the state-procurement warehouse."""
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -89,13 +90,92 @@ def ingest(
     from warehouse.settings import get_settings
 
     settings = get_settings()
-    with _progress() as progress:
+    with _exclusive("procure ingest"), _progress() as progress:
         task = progress.add_task("ingesting", total=None)
         report = run_ingest(landing or settings.landing, settings.warehouse,
                             progress=lambda name, done, total: progress.update(task, description=f"ingesting {name}", completed=done, total=total))
     _print_ingest(report)
     if any(load.status == "rejected" for load in report.loads):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _exclusive(what: str) -> Iterator[None]:
+    """Hold the warehouse for a command that writes it; refuse at once (exit 3) naming the holder."""
+    from warehouse.lock import WarehouseBusy, warehouse_lock
+
+    try:
+        lock = warehouse_lock(what, timeout_s=0)
+        lock.__enter__()
+    except WarehouseBusy as exc:
+        err.print(f"[red]refused:[/red] {escape(str(exc))}")
+        raise typer.Exit(3)
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+@app.command()
+def loads(
+    entity: Optional[str] = typer.Option(None, help="Only this entity (e.g. payments)."),
+    load_status: Optional[str] = typer.Option(None, "--status", help="Only loads in this status: loaded, rejected, retracted."),
+    limit: int = typer.Option(50, help="Newest N loads."),
+) -> None:
+    """List the load ledger raw._loads, newest first: one line per file load with its counts."""
+    import duckdb
+
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        console.print("no warehouse yet: nothing has been loaded")
+        return
+    try:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error as exc:
+        err.print(f"[red]error:[/red] cannot open {settings.warehouse} read-only (a run may be writing it): {escape(str(exc))}")
+        raise typer.Exit(3)
+    try:
+        rows = con.execute(
+            "SELECT load_id, entity, file, status, rows_in, rows_loaded, rows_quarantined, finished_at, message"
+            " FROM raw._loads WHERE (? IS NULL OR entity = ?) AND (? IS NULL OR status = ?)"
+            " ORDER BY finished_at DESC, load_id DESC LIMIT ?",
+            [entity, entity, load_status, load_status, limit],
+        ).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    finally:
+        con.close()
+    if not rows:
+        console.print("no loads match")
+        return
+    for load_id, ent, file, st, rows_in, loaded, quarantined, finished, message in rows:
+        line = (f"{load_id}  {ent}  {st}  {file}  in {rows_in:,} = loaded {loaded:,} + quarantined {quarantined:,}  "
+                f"at {finished:%Y-%m-%d %H:%M:%S} UTC")
+        console.print(escape(line + (f"  ({message})" if message else "")), highlight=False)
+
+
+@app.command()
+def retract(
+    load_id: str = typer.Argument(..., help="The load to take out (an id from `procure loads`)."),
+    reason: str = typer.Option("", help="Why (kept in the ledger's message)."),
+) -> None:
+    """Take one load back out: delete its raw and quarantined rows, mark it retracted, so its file can load again.
+
+    Rebuild the facts afterwards with `procure run --full-refresh` (an incremental run only looks at new loads)."""
+    from ingestion.common.loader import IngestionError
+    from ingestion.common.loader import retract as run_retract
+
+    with _exclusive(f"procure retract {load_id}"):
+        try:
+            done = run_retract(load_id, reason=reason)
+        except IngestionError as exc:
+            err.print(f"[red]refused:[/red] {escape(str(exc))}")
+            raise typer.Exit(2)
+    console.print(escape(f"retracted load {done.load_id} ({done.entity}, {done.file}): {done.rows_deleted:,} rows removed "
+                         f"from raw.{done.entity}, {done.rows_unquarantined:,} from quarantine.{done.entity}"), highlight=False)
+    console.print("next: `procure run --full-refresh` to load the file again (if still in the landing area) and rebuild the facts")
 
 
 def _print_ingest(report) -> None:
@@ -115,13 +195,21 @@ def _print_ingest(report) -> None:
 
 
 @app.command()
-def run() -> None:
-    """Ingest, build every dbt model and test, run the Soda gate and publish: one Dagster run on the persistent instance."""
+def run(
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh",
+        help="Rebuild the facts incremental by fiscal month from scratch (dbt --full-refresh) instead of only the "
+             "months touched by new loads.",
+    ),
+) -> None:
+    """Ingest, build every dbt model and test, run the Soda gate and publish: one Dagster run on the persistent instance.
+
+    Refuses at once (exit 3), naming the holder, while another run or process holds the warehouse."""
     from procure_cli.runner import RunRefused, run_pipeline
 
     with console.status("starting") as status:
         try:
-            summary = run_pipeline(progress=lambda msg: status.update(msg))
+            summary = run_pipeline(progress=lambda msg: status.update(msg), full_refresh=full_refresh)
         except RunRefused as exc:
             err.print(f"[red]refused:[/red] {escape(str(exc))}")
             raise typer.Exit(3)

@@ -1,27 +1,26 @@
 """`procure run`: materialise everything through Dagster on the persistent instance, then summarise."""
 
 import contextlib
-import fcntl
 import json
 import os
 import subprocess
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from orchestration.environment import DBT_PROJECT_DIR, dbt_executable, export_environment
+from warehouse.lock import WarehouseBusy, warehouse_lock
 from warehouse.settings import get_settings
 
 JOB_NAME = "procure_job"
 
 
 class RunRefused(RuntimeError):
-    """Another run holds the warehouse."""
+    """Another process (a `procure run`, a Dagster run, the landing sensor) holds the warehouse."""
 
 
 @dataclass
@@ -64,33 +63,6 @@ def write_last_run(summary: RunSummary) -> None:
 def read_last_run() -> dict | None:
     path = last_run_file()
     return json.loads(path.read_text()) if path.exists() else None
-
-
-@contextmanager
-def warehouse_lock() -> Iterator[None]:
-    """One `procure run` per warehouse: a second one refuses at once with who holds it."""
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    path = settings.home / ".procure-run.lock"
-    fh = open(path, "a+")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "unknown process"
-        fh.close()
-        raise RunRefused(
-            f"another `procure run` is using {settings.warehouse} ({holder}); wait for it to finish and run again"
-        ) from None
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
-    fh.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
 
 
 def dbt_parse() -> None:
@@ -147,18 +119,33 @@ def _collect_outputs(summary: RunSummary) -> None:
             con.close()
 
 
-def run_pipeline(progress: Callable[[str], None] | None = None) -> RunSummary:
-    """Run the whole job once. Never raises for pipeline failures: the summary says what failed."""
+def _hold_warehouse(stack: contextlib.ExitStack, run_id: str, full_refresh: bool) -> None:
+    """One writer per warehouse: refuse at once, naming the holder, when another process holds it."""
+    what = f"procure run{' --full-refresh' if full_refresh else ''}, Dagster run {run_id}"
+    try:
+        stack.enter_context(warehouse_lock(what, timeout_s=0))
+    except WarehouseBusy as exc:
+        raise RunRefused(f"not started: {exc}") from None
+
+
+def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bool = False) -> RunSummary:
+    """Run the whole job once. Never raises for pipeline failures: the summary says what failed.
+
+    Raises RunRefused (before doing anything) when another process holds the warehouse. full_refresh passes
+    --full-refresh to dbt: the facts incremental by period are rebuilt from scratch (every fiscal month).
+    """
     export_environment()
     say = progress or (lambda _msg: None)
     summary = RunSummary(run_id=str(uuid.uuid4()), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    with warehouse_lock():
+    with contextlib.ExitStack() as stack:
+        _hold_warehouse(stack, summary.run_id, full_refresh)
         say("parsing the dbt project")
         dbt_parse()
         say("loading the Dagster definitions")
         import dagster as dg
 
         from orchestration.definitions import defs
+        from orchestration.partitions import full_range_tags
 
         job = defs.resolve_job_def(JOB_NAME)
         instance = dg.DagsterInstance.get()
@@ -170,7 +157,13 @@ def run_pipeline(progress: Callable[[str], None] | None = None) -> RunSummary:
                     instance=instance,
                     raise_on_error=False,
                     run_id=summary.run_id,
-                    run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+                    run_config={
+                        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                        "resources": {"dbt_options": {"config": {"full_refresh": full_refresh}}},
+                    },
+                    # every fiscal month, facts incremental: see orchestration/partitions.py
+                    tags={**full_range_tags(), "procure/trigger": "procure run",
+                          **({"procure/full_refresh": "true"} if full_refresh else {})},
                 )
             except Exception as exc:  # a crash in Dagster itself, not in a step
                 outcome["error"] = exc
@@ -189,8 +182,8 @@ def run_pipeline(progress: Callable[[str], None] | None = None) -> RunSummary:
             summary.errors.append(f"{type(outcome['error']).__name__}: {outcome['error']}")
         else:
             _interpret(outcome["result"], summary)
-    summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    _collect_outputs(summary)
+        summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        _collect_outputs(summary)  # still under the lock: it reads the warehouse
     write_last_run(summary)
     return summary
 

@@ -10,7 +10,7 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.mark.parametrize("args", [[], ["generate"], ["run"], ["status"], ["ingest"], ["docs"], ["dev"], ["dashboard"],
-                                  ["snapshots"], ["publish"]])
+                                  ["snapshots"], ["publish"], ["loads"], ["retract"]])
 def test_help_everywhere(args):
     proc = subprocess.run([str(BIN / "procure"), *args, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -91,3 +91,44 @@ def test_snapshots_list_gate_results_and_rollback_switches_current(procure_home)
     assert unknown.returncode == 2 and "is not kept" in unknown.stderr and "Traceback" not in unknown.stderr
     assert current_snapshot(settings).snapshot_id == first.snapshot_id
     assert procure("publish").returncode == 2
+
+
+def test_loads_lists_the_ledger_and_retract_takes_a_load_out(procure_home):
+    feed = procure_home / "landing" / "feed"
+    feed.mkdir(parents=True)
+    (feed / "states.csv").write_text("state_code,state_name,fiscal_year_start_month\nNV,Nevada,7\nTX,Texas,13\n")
+    procure = lambda *a: subprocess.run([str(BIN / "procure"), *a], capture_output=True, text=True, timeout=120)
+    assert procure("ingest").returncode == 0
+    listing = procure("loads", "--entity", "states")
+    assert listing.returncode == 0, listing.stderr
+    [line] = listing.stdout.splitlines()
+    load_id = line.split()[0]
+    assert "states  loaded  feed/states.csv  in 2 = loaded 1 + quarantined 1" in line
+
+    out = procure("retract", load_id, "--reason", "wrong month")
+    assert out.returncode == 0, out.stderr
+    assert f"retracted load {load_id} (states, feed/states.csv): 1 rows removed from raw.states, 1 from quarantine.states" in out.stdout
+    assert "retracted" in procure("loads", "--status", "retracted").stdout
+    again = procure("retract", load_id)
+    assert again.returncode == 2 and "only a loaded load can be retracted" in again.stderr
+    # the file loads again as a new load
+    assert procure("ingest").returncode == 0
+    assert len(procure("loads", "--status", "loaded").stdout.splitlines()) == 1
+
+
+def test_writing_commands_refuse_while_another_process_holds_the_warehouse(procure_home):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom warehouse.lock import warehouse_lock\n"
+         "with warehouse_lock('test holder'):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for args in (["ingest"], ["retract", "whatever"]):
+            proc = subprocess.run([str(BIN / "procure"), *args], capture_output=True, text=True, timeout=120)
+            assert proc.returncode == 3, proc.stdout + proc.stderr
+            assert f"pid {holder.pid}" in proc.stderr and "test holder" in proc.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -176,14 +176,15 @@ def test_rerun_is_idempotent_and_readers_can_query_the_snapshot_during_it(publis
 
 
 def test_second_run_while_one_holds_the_warehouse_is_refused(published, monkeypatch):
-    from procure_cli.runner import warehouse_lock
+    from warehouse.lock import warehouse_lock
 
     home, _ = published
     monkeypatch.setenv("PROCURE_HOME", str(home))
-    with warehouse_lock():
+    with warehouse_lock("a test standing in for a running pipeline", warehouse=home / "warehouse" / "procure.duckdb"):
         run = procure(home, "run")
     assert run.returncode == 3
-    assert "another `procure run`" in run.stderr and "pid" in run.stderr
+    err = " ".join(run.stderr.split())
+    assert f"in use by pid {os.getpid()} (a test standing in for a running pipeline) since" in err
 
 
 def test_gate_failure_publishes_nothing_and_names_the_check(published):

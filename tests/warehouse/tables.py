@@ -15,7 +15,8 @@ CREATE TABLE marts.fct_payments (
     commodity_code VARCHAR, category_code VARCHAR, contract_id VARCHAR, invoice_id VARCHAR, po_id VARCHAR,
     payment_date DATE, fiscal_year INTEGER, fiscal_month INTEGER, amount DECIMAL(18, 2),
     is_addressable BOOLEAN, is_on_contract BOOLEAN, is_within_contract_term BOOLEAN, is_in_covered_category BOOLEAN,
-    payment_method VARCHAR, discount_taken DECIMAL(18, 2), interest_paid DECIMAL(18, 2), _load_id VARCHAR
+    payment_method VARCHAR, discount_taken DECIMAL(18, 2), interest_paid DECIMAL(18, 2), _load_id VARCHAR,
+    period_month DATE, _loaded_through TIMESTAMP, _invocation_id VARCHAR
 )"""
 
 KPI_VALUES_DDL = """
@@ -64,7 +65,8 @@ def write_payments(path: Path, n: int = 12) -> None:
             SELECT 'P-' || lpad(i::VARCHAR, 3, '0'), CASE WHEN i % 2 = 0 THEN 'CA' ELSE 'TX' END, 'A' || (i % 3),
                    'S' || (i % 4), 'K' || (i % 4), '43211500', 'IT', NULL, 'I-' || i, 'PO-' || i,
                    DATE '2024-07-01' + i::INTEGER, 2025, 1 + (i % 12)::INTEGER, (100 + i)::DECIMAL(18, 2),
-                   TRUE, i % 2 = 0, TRUE, TRUE, 'ach', 0, 0, 'load-1'
+                   TRUE, i % 2 = 0, TRUE, TRUE, 'ach', 0, 0, 'load-1',
+                   date_trunc('month', DATE '2024-07-01' + i::INTEGER)::DATE, TIMESTAMP '2024-12-01 00:00:00', 'inv-1'
             FROM range(?) AS t(i)
             """,
             [n],

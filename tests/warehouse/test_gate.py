@@ -98,10 +98,13 @@ PAYMENT_CASES = {
                    "discount_taken >= 0", 1, ["payment_id=P-002"], set()),
     "invalid value": ("UPDATE marts.fct_payments SET payment_method = 'cash' WHERE payment_id = 'P-009'",
                       "payment_method in (ach, check, pcard, wire)", 1, ["payment_id=P-009"], set()),
-    "date after window": ("UPDATE marts.fct_payments SET payment_date = DATE '2099-01-15' WHERE payment_id = 'P-003'",
+    "date after window": ("UPDATE marts.fct_payments SET payment_date = DATE '2099-01-15', period_month = date_trunc('month', DATE '2099-01-15')::DATE WHERE payment_id = 'P-003'",
                           WINDOW, 1, ["payment_id=P-003"], set()),
-    "date before window": ("UPDATE marts.fct_payments SET payment_date = DATE '1989-12-31' WHERE payment_id = 'P-008'",
+    "date before window": ("UPDATE marts.fct_payments SET payment_date = DATE '1989-12-31', period_month = date_trunc('month', DATE '1989-12-31')::DATE WHERE payment_id = 'P-008'",
                            WINDOW, 1, ["payment_id=P-008"], set()),
+    "row in the wrong fiscal-month partition": (
+        "UPDATE marts.fct_payments SET period_month = DATE '2024-01-01' WHERE payment_id = 'P-005'",
+        "period_month is the month of payment_date", 1, ["payment_id=P-005"], set()),
     "reference": ("UPDATE marts.fct_payments SET agency_id = 'A-999' WHERE payment_id IN ('P-004', 'P-007')",
                   "agency_id in dim_agency", 2, ["agency_id=A-999"], set()),
     "reference supplier": ("UPDATE marts.fct_payments SET supplier_key = 'K-404' WHERE payment_id = 'P-011'",
@@ -176,7 +179,7 @@ def test_schema_check_names_the_columns(payments_db, statement, sample, message)
 
 
 def test_window_check_names_the_2099_payment(payments_db):
-    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-03-01' WHERE payment_id = 'P-011'")
+    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-03-01', period_month = date_trunc('month', DATE '2099-03-01')::DATE WHERE payment_id = 'P-011'")
     report = verify(payments_db, "marts", "fct_payments")
     assert report.summary() == f"marts.fct_payments: check '{WINDOW}' failed on 1 row(s), e.g. payment_id=P-011"
 
@@ -186,11 +189,11 @@ def test_window_boundaries_follow_now(payments_db):
     inside = today + timedelta(days=360)
     execute(
         payments_db,
-        "UPDATE marts.fct_payments SET payment_date = DATE '1990-01-01' WHERE payment_id = 'P-001'",
-        f"UPDATE marts.fct_payments SET payment_date = DATE '{inside}' WHERE payment_id = 'P-002'",
+        "UPDATE marts.fct_payments SET payment_date = DATE '1990-01-01', period_month = date_trunc('month', DATE '1990-01-01')::DATE WHERE payment_id = 'P-001'",
+        f"UPDATE marts.fct_payments SET payment_date = DATE '{inside}', period_month = date_trunc('month', DATE '{inside}')::DATE WHERE payment_id = 'P-002'",
     )
     assert verify(payments_db, "marts", "fct_payments").passed
-    execute(payments_db, f"UPDATE marts.fct_payments SET payment_date = DATE '{today + timedelta(days=370)}' "
+    execute(payments_db, f"UPDATE marts.fct_payments SET payment_date = DATE '{today + timedelta(days=370)}', period_month = date_trunc('month', DATE '{today + timedelta(days=370)}')::DATE "
                          "WHERE payment_id = 'P-002'")
     assert failing(verify(payments_db, "marts", "fct_payments"))[WINDOW].sample_keys == ["payment_id=P-002"]
 
@@ -426,7 +429,7 @@ def test_verify_reads_only_and_closes_its_connections(payments_db):
         reader.close()
     # ... and afterwards nothing of the gate's is left open: a read-write connection in this process works
     # (DuckDB refuses to mix read-only and read-write connections to one file in one process).
-    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-01-01' WHERE payment_id = 'P-000'")
+    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-01-01', period_month = date_trunc('month', DATE '2099-01-01')::DATE WHERE payment_id = 'P-000'")
     report = verify(payments_db, "marts", "fct_payments")
     assert failing(report)[WINDOW].sample_keys == ["payment_id=P-000"]
     execute(payments_db, "CHECKPOINT")
@@ -443,7 +446,7 @@ def test_verify_leaves_no_environment_behind(payments_db, monkeypatch):
 def test_cli_exit_codes(payments_db, capsys):
     assert gate.main(["--db", str(payments_db), "marts.fct_payments", "kpi.kpi_values"]) == 0
     assert "2 contracts" in capsys.readouterr().out
-    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-01-01' WHERE payment_id = 'P-009'")
+    execute(payments_db, "UPDATE marts.fct_payments SET payment_date = DATE '2099-01-01', period_month = date_trunc('month', DATE '2099-01-01')::DATE WHERE payment_id = 'P-009'")
     assert gate.main(["--db", str(payments_db), "marts.fct_payments"]) == 1
     out = capsys.readouterr().out
     assert f"marts.fct_payments: check '{WINDOW}' failed on 1 row(s), e.g. payment_id=P-009" in out

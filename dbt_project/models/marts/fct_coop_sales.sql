@@ -2,7 +2,11 @@
     The reporting quarter is the calendar quarter of invoice_date; fiscal periods are those of invoice_date in
     the customer state's calendar. Credits and returns carry negative quantity and total (and fee): they
     reduce sales and the fee base by their own sign. admin_fee_rate is the master agreement's.
-    list_price_discount_amount = (list_price - contract_price) x quantity, so its sign follows quantity. -#}
+    list_price_discount_amount = (list_price - contract_price) x quantity, so its sign follows quantity.
+    Incremental by period_month, the first day of the calendar month of invoice_date (= one fiscal month
+    of every state): macros/incremental_by_period.sql decides which months a build rewrites. -#}
+{{ config(**incremental_by_period_config()) }}
+{%- set period_plan = incremental_by_period_plan() %}
 with
 
 sales as (
@@ -65,7 +69,10 @@ final as (
         coalesce(sales.total < 0 or sales.order_type in ('credit', 'return'), false) as is_credit_or_return,
         cast((sales.list_price - sales.contract_price) * sales.quantity as decimal(18, 4))
             as list_price_discount_amount,
-        sales.dealer
+        sales.dealer,
+        cast({{ dbt.date_trunc('month', 'sales.invoice_date') }} as date) as period_month,
+        {{ period_plan.loaded_through }} as _loaded_through,
+        {{ period_plan.invocation }} as _invocation_id
     from sales
     left join contracts
         on sales.master_contract_id = contracts.contract_id
@@ -78,3 +85,4 @@ final as (
 )
 
 select * from final
+where {{ period_plan.predicate }}

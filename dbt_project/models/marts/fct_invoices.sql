@@ -3,7 +3,11 @@
     a refund or void never counts as paying. Its fiscal period is the paying state's (fct_payments).
     The invoice's fiscal period is that of received_date in the invoice state's calendar.
     Commodity: the commodity of the invoiced PO's lowest-numbered line, else that of the first positive
-    payment (invoices carry no lines); it decides whether the invoice is PO-exempt (KPI 7.5). -#}
+    payment (invoices carry no lines); it decides whether the invoice is PO-exempt (KPI 7.5).
+    Incremental by period_month, the first day of the calendar month of received_date (= one fiscal month
+    of every state): macros/incremental_by_period.sql decides which months a build rewrites. -#}
+{{ config(**incremental_by_period_config()) }}
+{%- set period_plan = incremental_by_period_plan() %}
 with
 
 invoices as (
@@ -150,10 +154,14 @@ final as (
         coalesce(joined.payment_count, 0) as payment_count,
         cast(coalesce(joined.amount_paid, 0) as decimal(18, 2)) as amount_paid,
         cast(coalesce(joined.discount_taken, 0) as decimal(18, 2)) as discount_taken,
-        cast(coalesce(joined.interest_paid, 0) as decimal(18, 2)) as interest_paid
+        cast(coalesce(joined.interest_paid, 0) as decimal(18, 2)) as interest_paid,
+        cast({{ dbt.date_trunc('month', 'joined.received_date') }} as date) as period_month,
+        {{ period_plan.loaded_through }} as _loaded_through,
+        {{ period_plan.invocation }} as _invocation_id
     from joined
     left join commodity_codes
         on joined.commodity_code = commodity_codes.commodity_code
 )
 
 select * from final
+where {{ period_plan.predicate }}

@@ -1,5 +1,9 @@
 {#- One row per payment line. The column list is a contract (the Soda publication gate reads it):
-    change it only together with warehouse/soda. bank_account is not carried. -#}
+    change it only together with warehouse/soda. bank_account is not carried.
+    Incremental by period_month, the first day of the calendar month of payment_date (= one fiscal month
+    of every state): macros/incremental_by_period.sql decides which months a build rewrites. -#}
+{{ config(**incremental_by_period_config()) }}
+{%- set period_plan = incremental_by_period_plan() %}
 with
 
 payments as (
@@ -29,8 +33,12 @@ final as (
         payment_method,
         discount_taken,
         interest_paid,
-        _load_id
+        _load_id,
+        cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as period_month,
+        {{ period_plan.loaded_through }} as _loaded_through,
+        {{ period_plan.invocation }} as _invocation_id
     from payments
 )
 
 select * from final
+where {{ period_plan.predicate }}

@@ -2,7 +2,11 @@
     in the ordering state's calendar, and the contract price in effect for the line's item + unit of measure
     on po_date. The price list searched is the PO's contract's own, else (a participating addendum) its
     master agreement's: cooperative price lists live on the master. Lines whose header is not in
-    purchase_orders are left out (no state, agency or date to place them). -#}
+    purchase_orders are left out (no state, agency or date to place them).
+    Incremental by period_month, the first day of the calendar month of po_date (= one fiscal month
+    of every state): macros/incremental_by_period.sql decides which months a build rewrites. -#}
+{{ config(**incremental_by_period_config()) }}
+{%- set period_plan = incremental_by_period_plan() %}
 with
 
 purchase_orders as (
@@ -190,7 +194,10 @@ final as (
                         as decimal(18, 4)
                     )
             when prices_in_effect.contract_price is not null then cast(0 as decimal(18, 4))
-        end as overpayment_amount
+        end as overpayment_amount,
+        cast({{ dbt.date_trunc('month', 'lines_with_headers.po_date') }} as date) as period_month,
+        {{ period_plan.loaded_through }} as _loaded_through,
+        {{ period_plan.invocation }} as _invocation_id
     from lines_with_headers
     left join prices_in_effect
         on
@@ -199,3 +206,4 @@ final as (
 )
 
 select * from final
+where {{ period_plan.predicate }}

@@ -11,6 +11,8 @@ ingests and the one the money KPIs start from.
 
 import dagster as dg
 
+from orchestration.locking import hold_warehouse
+
 from warehouse.gate import SAMPLE_LIMIT, gated_datasets, verify
 from warehouse.settings import get_settings
 
@@ -78,6 +80,7 @@ def _make_check(schema: str, table: str) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(context) -> dg.AssetCheckResult:
+        hold_warehouse(context)  # a check launched alone must not open the file while another run writes it
         report = verify(get_settings().warehouse, schema, table)
         failures = report.failures()
         if failures:

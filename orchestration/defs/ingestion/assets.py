@@ -4,6 +4,7 @@ import dagster as dg
 
 from ingestion.common.loader import ingest
 from ingestion.common.schema import load_schema
+from orchestration.locking import hold_warehouse
 from warehouse.settings import get_settings
 
 RAW_SPECS = [
@@ -20,6 +21,7 @@ RAW_SPECS = [
 @dg.multi_asset(specs=RAW_SPECS, can_subset=True, pool="duckdb_writer", name="ingest_landing")
 def ingest_landing(context: dg.AssetExecutionContext):
     """Load new landing files (the ledger skips content already loaded) and reconcile each load."""
+    hold_warehouse(context)
     settings = get_settings()
     wanted = {key.path[-1] for key in context.selected_asset_keys}
 

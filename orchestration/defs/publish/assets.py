@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from orchestration.defs.gate.checks import gate_check_key, gate_problems
+from orchestration.locking import hold_warehouse
 from orchestration.project import dbt_project
 from warehouse.connection import connect
 from warehouse.gate import gated_datasets
@@ -83,6 +84,7 @@ def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
     description="Read-only snapshot of marts and KPIs, switched atomically; readers open published/current.duckdb.",
 )
 def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    hold_warehouse(context)  # reads the warehouse: not while another process writes it
     problems = gate_problems(context.instance)
     if problems:
         raise dg.Failure(
