@@ -217,6 +217,23 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
     assert con.execute("SELECT count(*) FROM fct_payments WHERE payment_id = 'GATE-TEST-1'").fetchone()[0] == 0
     st = procure(home, "status")
     assert "gate_failed" in st.stdout and "FAILED" in st.stdout and "earlier, good run" in st.stdout
+    # The Dagster UI shows the check's latest evaluation: failed, with the table, the check, rows and sample keys.
+    code = (
+        "import dagster as dg\n"
+        "from orchestration.environment import export_environment\n"
+        "export_environment()\n"
+        "key = dg.AssetCheckKey(dg.AssetKey(['marts', 'fct_payments']), 'fct_payments_passes_soda_contract')\n"
+        "rec = dg.DagsterInstance.get().event_log_storage.get_latest_asset_check_execution_by_key([key])[key]\n"
+        "ev = rec.evaluation\n"
+        "print(ev.passed); print(ev.description); print(ev.metadata['failures'].value)\n"
+    )
+    ui = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=300)
+    assert ui.returncode == 0, ui.stderr
+    passed, *rest = ui.stdout.splitlines()
+    shown = "\n".join(rest)
+    assert passed == "False"
+    assert "marts.fct_payments: check 'payment_date within 1990-01-01..NOW+1y' failed on 1 row(s)" in shown
+    assert "payment_id=GATE-TEST-1" in shown
 
 
 def test_publishing_alone_after_a_failed_gate_is_refused(published):
