@@ -235,7 +235,11 @@ def _print_summary(summary) -> None:
                       f"{t['rows_loaded_this_run']:,} / {t['rows_quarantined_this_run']:,}")
     console.print(table)
     if summary.status == "success":
-        console.print(f"gate: passed ({summary.checks_passed} checks)")
+        from warehouse.publish import current_snapshot, gate_summary
+
+        snap = current_snapshot()
+        detail = gate_summary(snap.manifest) if snap is not None else "not recorded"
+        console.print(escape(f"gate {detail} ({summary.checks_passed} Dagster asset checks passed)"), highlight=False)
         console.print(f"KPIs computed: {len(summary.kpis_computed)} ({', '.join(summary.kpis_computed)}) of {summary.kpis_defined} defined; "
                       f"{summary.kpi_rows:,} rows in kpi_values")
         console.print(f"snapshot {summary.snapshot_id} published; open it read-only at {settings.current_snapshot}")
@@ -267,7 +271,7 @@ def status() -> None:
     else:
         console.print(f"last run: {last['run_id']} {last['status']} (started {last['started_at']}, finished {last['finished_at']})")
         if last["status"] == "success":
-            console.print(f"gate: passed ({last['checks_passed']} checks)")
+            console.print(f"gate: passed ({last['checks_passed']} Dagster asset checks: Soda contracts and dbt tests)")
         for f in last["gate_failures"]:
             console.print(escape(f"gate: FAILED on {f['asset']}, check {f['check']}: {f['summary']}"))
         for e in last["errors"]:

@@ -59,6 +59,9 @@ def test_run_prints_summary(published):
     assert set(computed.group(2).split(", ")) == with_data
     assert str(home / "published" / "current.duckdb") in out.replace("\n", "")
     assert "127.0.0.1:8501" in out and "127.0.0.1:3000" in out
+    from warehouse.gate import gated_datasets
+
+    assert f"gate passed: {len(gated_datasets())} contracts" in out  # every contract vouches for the snapshot
 
 
 def test_snapshot_matches_generator_ground_truth(published):
