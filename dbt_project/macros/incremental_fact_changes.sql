@@ -21,29 +21,17 @@
 {% macro incremental_by_period_changes(model_name) -%}
     {%- if model_name == 'fct_payments' -%}
         {%- set sql -%}
-            with changed as (
-                select payment_id from {{ procure_raw_relation('payments') }} where _loaded_at > __WATERMARK__
-            )
-            select period_month from {{ this }} where payment_id in (select payment_id from changed)
-            union
-            select cast({{ dbt.date_trunc('month', 'payment_date') }} as date)
-            from {{ procure_model_relation('stg_raw__payments') }}
-            where payment_id in (select payment_id from changed)
+            with changed as ({{ procure_keys_loaded_after_watermark('payment_id', ['payments']) }})
+            {{ procure_periods_of_changed('payment_id', 'stg_raw__payments', 'payment_date') }}
         {%- endset -%}
         {{ return({'drivers': ['payments'], 'sql': sql}) }}
     {%- elif model_name == 'fct_invoices' -%}
         {%- set sql -%}
             with
-            new_payments as (
-                select payment_id from {{ procure_raw_relation('payments') }} where _loaded_at > __WATERMARK__
-            ),
-            changed_pos as (
-                select po_id from {{ procure_raw_relation('purchase_orders') }} where _loaded_at > __WATERMARK__
-                union
-                select po_id from {{ procure_raw_relation('purchase_order_lines') }} where _loaded_at > __WATERMARK__
-            ),
+            new_payments as ({{ procure_keys_loaded_after_watermark('payment_id', ['payments']) }}),
+            changed_pos as ({{ procure_keys_loaded_after_watermark('po_id', ['purchase_orders', 'purchase_order_lines']) }}),
             changed as (
-                select invoice_id from {{ procure_raw_relation('invoices') }} where _loaded_at > __WATERMARK__
+                {{ procure_keys_loaded_after_watermark('invoice_id', ['invoices']) }}
                 union
                 select invoice_id from {{ procure_raw_relation('payments') }}
                 where invoice_id is not null and payment_id in (select payment_id from new_payments)
@@ -51,41 +39,43 @@
                 select invoice_id from {{ procure_model_relation('stg_raw__invoices') }}
                 where po_id in (select po_id from changed_pos)
             )
-            select period_month from {{ this }} where invoice_id in (select invoice_id from changed)
-            union
-            select cast({{ dbt.date_trunc('month', 'received_date') }} as date)
-            from {{ procure_model_relation('stg_raw__invoices') }}
-            where invoice_id in (select invoice_id from changed)
+            {{ procure_periods_of_changed('invoice_id', 'stg_raw__invoices', 'received_date') }}
         {%- endset -%}
         {{ return({'drivers': ['invoices', 'payments', 'purchase_order_lines', 'purchase_orders'], 'sql': sql}) }}
     {%- elif model_name == 'fct_purchase_order_lines' -%}
         {%- set sql -%}
-            with changed as (
-                select po_id from {{ procure_raw_relation('purchase_orders') }} where _loaded_at > __WATERMARK__
-                union
-                select po_id from {{ procure_raw_relation('purchase_order_lines') }} where _loaded_at > __WATERMARK__
-            )
-            select period_month from {{ this }} where po_id in (select po_id from changed)
-            union
-            select cast({{ dbt.date_trunc('month', 'po_date') }} as date)
-            from {{ procure_model_relation('stg_raw__purchase_orders') }}
-            where po_id in (select po_id from changed)
+            with changed as ({{ procure_keys_loaded_after_watermark('po_id', ['purchase_orders', 'purchase_order_lines']) }})
+            {{ procure_periods_of_changed('po_id', 'stg_raw__purchase_orders', 'po_date') }}
         {%- endset -%}
         {{ return({'drivers': ['purchase_order_lines', 'purchase_orders'], 'sql': sql}) }}
     {%- elif model_name == 'fct_coop_sales' -%}
         {%- set sql -%}
-            with changed as (
-                select sales_line_id from {{ procure_raw_relation('coop_sales') }} where _loaded_at > __WATERMARK__
-            )
-            select period_month from {{ this }} where sales_line_id in (select sales_line_id from changed)
-            union
-            select cast({{ dbt.date_trunc('month', 'invoice_date') }} as date)
-            from {{ procure_model_relation('stg_raw__coop_sales') }}
-            where sales_line_id in (select sales_line_id from changed)
+            with changed as ({{ procure_keys_loaded_after_watermark('sales_line_id', ['coop_sales']) }})
+            {{ procure_periods_of_changed('sales_line_id', 'stg_raw__coop_sales', 'invoice_date') }}
         {%- endset -%}
         {{ return({'drivers': ['coop_sales'], 'sql': sql}) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error("incremental_by_period_changes: no rule for model " ~ model_name) }}
+{%- endmacro %}
+
+
+{#- The keys of the rows of the raw drivers loaded after the watermark (__WATERMARK__ is filled in later). -#}
+{% macro procure_keys_loaded_after_watermark(key, drivers) -%}
+    {%- for driver in drivers -%}
+        select {{ key }} from {{ procure_raw_relation(driver) }} where _loaded_at > __WATERMARK__
+        {%- if not loop.last %} union {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The periods to rewrite for the keys in CTE `changed`: where their rows sit in the table now (earlier
+    versions) and the periods of their current versions in staging. -#}
+{% macro procure_periods_of_changed(key, staging_model, date_column) -%}
+            select period_month from {{ this }} where {{ key }} in (select {{ key }} from changed)
+            union
+            select cast({{ dbt.date_trunc('month', date_column) }} as date)
+            from {{ procure_model_relation(staging_model) }}
+            where {{ key }} in (select {{ key }} from changed)
 {%- endmacro %}
 
 
