@@ -36,9 +36,8 @@ MONEY = "amount reconciles with the load ledger"
 FRESH = "newest load within max age"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(procure_home):
-    return procure_home
+# Every path setting under tmp: the volume checks never see the developer's real snapshots.
+pytestmark = pytest.mark.usefixtures("procure_home")
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,8 @@ RECONCILE = "rows and amount per state = staging"
 VOLUME = "row count vs previous snapshot"
 
 
-@pytest.fixture(autouse=True)
-def _no_published_snapshot(procure_home):
-    """Every path setting under tmp: the volume checks never see the developer's real snapshots."""
-    return procure_home
+# Every path setting under tmp: the volume checks never see the developer's real snapshots.
+pytestmark = pytest.mark.usefixtures("procure_home")
 
 
 @pytest.fixture

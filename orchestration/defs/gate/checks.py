@@ -9,6 +9,8 @@ rows_in = loaded + quarantined) runs once per run as a check on [raw, payments],
 ingests and the one the money KPIs start from.
 """
 
+from typing import Any
+
 import dagster as dg
 
 from orchestration.locking import hold_warehouse
@@ -30,6 +32,13 @@ def gate_check_key(schema: str, table: str) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(gate_asset_key(schema, table), f"{table}_passes_soda_contract")
 
 
+def latest_gate_records(instance: dg.DagsterInstance) -> dict[tuple[str, str], Any]:
+    """(schema, table) -> the latest execution record of its gate check (None if never run), in one query."""
+    keys = {st: gate_check_key(*st) for st in gated_datasets()}
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(keys.values()))
+    return {st: records.get(key) for st, key in keys.items()}
+
+
 def gate_problems(instance: dg.DagsterInstance) -> list[str]:
     """Why publishing now would be wrong: for every gated table, its latest gate evaluation must have passed
     and be newer than the latest materialisation of the asset it checks. Blocking checks stop publication only
@@ -37,9 +46,8 @@ def gate_problems(instance: dg.DagsterInstance) -> list[str]:
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
     problems = []
-    for schema, table in gated_datasets():
+    for (schema, table), record in latest_gate_records(instance).items():
         key = gate_check_key(schema, table)
-        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key]).get(key)
         materialisation = instance.get_latest_materialization_event(key.asset_key)
         name = f"{schema}.{table} check {key.name}"
         if record is None or record.event is None:

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from orchestration.defs.gate.checks import gate_check_key, gate_problems
+from orchestration.defs.gate.checks import gate_check_key, gate_problems, latest_gate_records
 from orchestration.locking import hold_warehouse
 from orchestration.project import dbt_project
 from warehouse.connection import connect
@@ -41,9 +41,8 @@ def _loads_summary() -> list[dict]:
 def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
     """What vouches for this snapshot: the latest evaluation of every gate contract, and this run's dbt tests."""
     contracts = []
-    for schema, table in gated_datasets():
+    for (schema, table), record in latest_gate_records(instance).items():
         key = gate_check_key(schema, table)
-        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key]).get(key)
         evaluation = record.evaluation if record is not None else None
         metadata = evaluation.metadata if evaluation is not None else {}
 
