@@ -83,20 +83,101 @@ def _previous_generation(truth: Path) -> dict | None:
 
 @app.command()
 def ingest(
+    paths: Optional[list[Path]] = typer.Argument(None, help="Files to load with --mapping (anywhere on disk)."),
+    mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="Mapping YAML that maps PATHS onto canonical entities (docs/add-your-data.md)."),
+    source: Optional[str] = typer.Option(None, help="Source name recorded as lineage for --mapping loads (default: the mapping's `source`)."),
     landing: Optional[Path] = typer.Option(None, help="Landing folder to load (default $PROCURE_LANDING)."),
+    check: bool = typer.Option(False, "--check", help="Only validate the mapping (and that PATHS have the columns it names); load nothing."),
 ) -> None:
-    """Load new landing files into raw.* without Dagster (the ledger skips files already loaded)."""
+    """Load new landing files into raw.* without Dagster (the ledger skips files already loaded).
+
+    With --mapping, load exactly PATHS with that mapping instead of scanning the landing folder.
+    Exit codes: 0 loaded; 1 a file or mapping was rejected; 3 the warehouse is busy.
+    """
     from ingestion.common.loader import ingest as run_ingest
+    from ingestion.common.loader import mapped_files
+    from ingestion.files.mapping import MappingError, load_mapping
     from warehouse.settings import get_settings
 
     settings = get_settings()
+    files = None
+    if paths and mapping is None:
+        err.print("[red]files given without --mapping[/red]: name the mapping that says what they hold "
+                  "(procure ingest --mapping MAPPING.yml FILE...), or put them in the landing folder")
+        raise typer.Exit(2)
+    if mapping is not None:
+        try:
+            m = load_mapping(mapping)
+        except MappingError as exc:
+            err.print(f"[red]mapping error[/red] {escape(str(exc))}")
+            raise typer.Exit(1)
+        missing = [p for p in paths or [] if not p.is_file()]
+        if not paths or missing:
+            err.print(f"[red]no such file[/red]: {', '.join(map(str, missing))}" if missing else "[red]--mapping needs the files to load[/red]")
+            raise typer.Exit(2)
+        if check:
+            _check_mapping(m, paths)
+            return
+        files = mapped_files(m, paths, source=source, landing=landing or settings.landing)
     with _exclusive("procure ingest"), _progress() as progress:
         task = progress.add_task("ingesting", total=None)
-        report = run_ingest(landing or settings.landing, settings.warehouse,
+        report = run_ingest(landing or settings.landing, settings.warehouse, files=files,
                             progress=lambda name, done, total: progress.update(task, description=f"ingesting {name}", completed=done, total=total))
     _print_ingest(report)
-    if any(load.status == "rejected" for load in report.loads):
+    if any(load.status == "rejected" for load in report.loads) or report.mapping_errors:
         raise typer.Exit(1)
+
+
+def _check_mapping(m, paths: list[Path]) -> None:
+    """procure ingest --check: the mapping is valid; say per file whether it has every column the mapping names."""
+    import tempfile
+
+    from ingestion.files.mapping import missing_sources
+    from ingestion.files.readers import ReadError, read_table
+
+    entities = ", ".join(em.entity.name for em in m.entities) or "every OCDS entity"
+    console.print(f"mapping {m.path}: valid ({entities})")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="procure-check-") as tmp:
+        for path in paths:
+            if m.read.format == "ocds":
+                console.print(f"  {path}: OCDS (read at load time)")
+                continue
+            try:
+                header = read_table(path, m.format_for(path), Path(tmp) / "t.parquet", m.read)
+            except (ReadError, MappingError) as exc:
+                err.print(f"  [red]{escape(str(path))}: cannot be read: {escape(str(exc))}[/red]")
+                failed = True
+                continue
+            missing = missing_sources(m, header)
+            if missing:
+                err.print(f"  [red]{escape(str(path))}: missing column(s) {escape(', '.join(missing))}[/red]")
+                failed = True
+            else:
+                console.print(f"  {path}: has every column the mapping names")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reference(
+    states: list[str] = typer.Option(..., "--state", "-s", help="Two-letter code of a state whose data you load (repeatable)."),
+    first_year: int = typer.Option(2019, help="First calendar year of holidays."),
+    last_year: int = typer.Option(2027, help="Last calendar year of holidays."),
+    landing: Optional[Path] = typer.Option(None, help="Landing folder (default $PROCURE_LANDING)."),
+) -> None:
+    """Write the reference tables a real installation needs (states with their fiscal-year start, public
+    holidays) into <landing>/reference/, to be loaded with your own exports (docs/add-your-data.md)."""
+    from ingestion.reference.tables import write_reference
+    from warehouse.settings import get_settings
+
+    try:
+        written = write_reference(landing or get_settings().landing, states, range(first_year, last_year + 1))
+    except ValueError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2)
+    for path in written:
+        console.print(f"wrote {path}")
 
 
 @contextmanager
@@ -192,6 +273,8 @@ def _print_ingest(report) -> None:
             console.print(f"  quarantined {escape(sample)}")
     for problem in report.unrecognised:
         err.print(f"[yellow]not loaded:[/yellow] {escape(problem)}")
+    for problem in report.mapping_errors:
+        err.print(f"[red]mapping error (its files were not loaded):[/red] {escape(problem)}")
 
 
 @app.command()

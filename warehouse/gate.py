@@ -24,7 +24,7 @@ For a failing check the gate queries the table itself (read-only connection, val
 and SQL taken only from the contract file) to name up to 5 offending keys, so an operator reads e.g.
 ``marts.fct_payments: check 'payment_date within 1990-01-01..NOW+1y' failed on 1 row(s), e.g. payment_id=P-123``;
 reference checks name the foreign-key values missing from the dimension, reconciliation queries the loads or
-states that do not reconcile; schema, volume and freshness failures say what differs.
+states that do not reconcile, the stale entity with its newest load and age; schema and volume failures say what differs.
 
 CLI: ``python -m warehouse.gate [--db PATH] [schema.table ...]`` verifies (all gated tables by default: raw, then
 marts, then kpi) and exits 1 when any check did not pass.
@@ -456,18 +456,6 @@ def _schema_problems(cr: Any) -> tuple[list[str], str]:
     return samples, "; ".join(parts)
 
 
-def _freshness_message(cr: Any) -> str:
-    newest = getattr(cr, "max_timestamp", None)
-    age = getattr(cr, "threshold_value", None)
-    unit = getattr(cr, "unit", None) or "day"
-    threshold = getattr(getattr(cr.check, "threshold", None), "must_be_less_than_or_equal", None)
-    limit = f"; allowed: at most {threshold:g} {unit}s (PROCURE_FRESHNESS_MAX_DAYS)" if isinstance(threshold, (int, float)) else ""
-    if newest is None:
-        return "no rows: nothing of this entity has been loaded" + limit
-    shown = f"{age:.1f} {unit}s" if isinstance(age, (int, float)) else "?"
-    return f"newest load at {newest} is {shown} old{limit}"
-
-
 def _to_outcome(dataset: str, cr: Any) -> CheckOutcome:
     check = cr.check
     outcome = cr.outcome.value if hasattr(cr.outcome, "value") else str(cr.outcome)
@@ -484,8 +472,6 @@ def _to_outcome(dataset: str, cr: Any) -> CheckOutcome:
         message = "check was not evaluated (missing table or column, or the check's SQL failed)"
     elif check.type == "schema" and outcome != "PASSED":
         samples, message = _schema_problems(cr)
-    elif check.type == "freshness" and outcome != "PASSED":
-        message = _freshness_message(cr)
     return CheckOutcome(
         dataset=dataset,
         check=name,

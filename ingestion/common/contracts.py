@@ -15,7 +15,10 @@ tests/test_generated_docs.py fails while a committed copy is stale. What an enti
   load the ledger does not know; for entities with an amount column, amount_loaded = sum of the amount in raw
   and amount_quarantined = sum of the quarantined amounts that parse (the loader's own rule);
 - freshness, for entities flagged ``freshness: true``: the newest _loaded_at at most
-  ``${var.FRESHNESS_MAX_DAYS}`` days old (the gate passes PROCURE_FRESHNESS_MAX_DAYS).
+  ``${var.FRESHNESS_MAX_DAYS}`` days old (the gate passes PROCURE_FRESHNESS_MAX_DAYS). An entity never
+  delivered is not stale: a source that has no such data (Nevada's exports have no payments) must not block
+  the gate; its KPIs report no_data instead. Written as a failed_rows query so that the empty case passes and
+  the failure names the newest load and its age.
 
 Foreign keys (``references``) are not checked in raw: raw holds what was received; the marts contracts check
 referential integrity of what is published.
@@ -152,6 +155,15 @@ WHERE l.load_id IS NULL
 """
 
 
+def _freshness_query(e: Entity) -> str:
+    now = "timezone('UTC', CAST('${soda.NOW}' AS TIMESTAMPTZ))"
+    return f"""SELECT '{e.name}' AS entity, max(_loaded_at) AS newest_load,
+  date_diff('day', max(_loaded_at), {now}) AS age_days, ${{var.FRESHNESS_MAX_DAYS}} AS allowed_days
+FROM raw.{e.name}
+HAVING count(*) > 0 AND max(_loaded_at) < {now} - INTERVAL (${{var.FRESHNESS_MAX_DAYS}}) DAY
+"""
+
+
 def render_entity_contract(e: Entity) -> str:
     lines = [
         _HEADER.rstrip("\n"),
@@ -189,12 +201,11 @@ def render_entity_contract(e: Entity) -> str:
         ]
     if e.freshness:
         lines += [
-            "  - freshness:",
+            "  - failed_rows:",
             "      name: newest load within max age",
-            "      column: _loaded_at",
-            "      threshold:",
-            "        unit: day",
-            "        must_be_less_than_or_equal: ${var.FRESHNESS_MAX_DAYS}",
+            "      qualifier: freshness",
+            "      query: |",
+            *_literal(_freshness_query(e), "        "),
         ]
     lines += ["", "columns:"]
     for c in e.columns:

@@ -7,7 +7,6 @@ quarantine.<entity> (as received, with the reason); record the load in raw._load
 commit in one transaction, so a crash leaves either the whole file loaded or nothing of it.
 """
 
-import csv
 import hashlib
 import re
 import tempfile
@@ -22,6 +21,9 @@ import polars as pl
 
 from ingestion.common.parsing import parse_expr, typed_select, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
+from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOptions, describe_sources, load_mapping
+from ingestion.files.mapping import missing_sources, select_sql
+from ingestion.files.readers import ReadError, read_table
 from warehouse.connection import connect
 
 LEDGER_DDL = """
@@ -44,7 +46,10 @@ CREATE TABLE IF NOT EXISTS raw._loads (
 )
 """
 
-SUPPORTED_SUFFIXES = {".csv"}
+SUPPORTED_SUFFIXES = {".csv"}  # canonical files (named after their entity); mapped files may be of any format
+MAPPING_SUFFIXES = {".yml", ".yaml"}
+# What the OCDS importer produces (ingestion/ocds): one load per entity of each OCDS file.
+OCDS_ENTITIES = ("agencies", "suppliers", "solicitations", "bids", "awards", "contracts", "contract_amendments", "payments")
 
 
 class IngestionError(Exception):
@@ -70,12 +75,34 @@ class LandingFile:
     entity: str
     path: Path
     relative: str
+    mapping: Mapping | None = None  # None: a canonical file (columns named as the canonical schema)
+
+
+def mapped_files(mapping: Mapping, paths: Iterable[Path], source: str | None = None,
+                 landing: Path | None = None) -> list[LandingFile]:
+    """One LandingFile per (file, entity) of the mapping. Lineage names the file relative to the landing
+    area when it is inside it, else by its absolute path."""
+    entities = OCDS_ENTITIES if mapping.read.format == "ocds" else [em.entity.name for em in mapping.entities]
+    out = []
+    for path in paths:
+        path = Path(path)
+        relative = str(path.resolve())
+        if landing is not None:
+            try:
+                relative = str(path.resolve().relative_to(Path(landing).resolve()))
+            except ValueError:
+                pass
+        for entity in entities:
+            out.append(LandingFile(source=source or mapping.source or "manual", entity=entity, path=path,
+                                   relative=relative, mapping=mapping))
+    return out
 
 
 @dataclass
 class IngestReport:
     loads: list[FileLoad] = field(default_factory=list)
     unrecognised: list[str] = field(default_factory=list)
+    mapping_errors: list[str] = field(default_factory=list)  # mappings that failed validation: nothing loaded with them
 
     def by_entity(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -110,24 +137,56 @@ def _entity_for(name: str) -> str | None:
     return None
 
 
-def discover(landing: Path) -> tuple[list[LandingFile], list[str]]:
-    """Files under landing/<source>/ named after an entity (<entity>.csv, <entity>__part.csv or <entity>/x.csv)."""
-    found, unrecognised = [], []
+def _source_mappings(folder: Path) -> tuple[list[Mapping], list[str]]:
+    """The valid mappings (*.yml) anywhere under a source folder, and the errors of the invalid ones."""
+    mappings, errors = [], []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MAPPING_SUFFIXES):
+        try:
+            mappings.append(load_mapping(path))
+        except MappingError as exc:
+            errors.append(str(exc))
+    return mappings, errors
+
+
+def discover(landing: Path, errors: list[str] | None = None) -> tuple[list[LandingFile], list[str]]:
+    """Files under landing/<source>/: canonical files named after an entity (<entity>.csv, <entity>__part.csv
+    or <entity>/x.csv), and files matched by a mapping (a *.yml in the source folder whose `files:` globs
+    name them, relative to the mapping's folder). Invalid mappings are appended to `errors` and their
+    files are not loaded."""
+    found: list[LandingFile] = []
+    unrecognised: list[str] = []
     if not landing.exists():
         return found, unrecognised
+    mappings: dict[Path, list[Mapping]] = {}
+    for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        valid, invalid = _source_mappings(folder)
+        mappings[folder] = valid
+        if errors is not None:
+            errors.extend(invalid)
+        elif invalid:
+            unrecognised.extend(f"mapping not used: {e}" for e in invalid)
     for path in sorted(p for p in landing.rglob("*") if p.is_file()):
         rel = path.relative_to(landing)
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.suffix.lower() in MAPPING_SUFFIXES:
             continue
         if len(rel.parts) < 2:
             unrecognised.append(f"{rel}: files must sit in a source folder, landing/<source>/<entity>.csv")
             continue
+        folder = landing / rel.parts[0]
+        matching = [m for m in mappings.get(folder, [])
+                    if path.is_relative_to(m.path.parent) and m.applies_to(str(path.relative_to(m.path.parent)))]
+        if matching:
+            for m in matching:
+                found.extend(mapped_files(m, [path], source=m.source or rel.parts[0], landing=landing))
+            continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            unrecognised.append(f"{rel}: unsupported file type {path.suffix or '(none)'}; supported: .csv")
+            unrecognised.append(f"{rel}: unsupported file type {path.suffix or '(none)'} without a mapping; "
+                                "canonical files are .csv, other formats need a mapping (docs/add-your-data.md)")
             continue
         entity = _entity_for(path.name) or (_entity_for(rel.parts[-2]) if len(rel.parts) >= 3 else None)
         if entity is None:
-            unrecognised.append(f"{rel}: no canonical entity named in the file name (one of: {', '.join(load_schema())})")
+            unrecognised.append(f"{rel}: no canonical entity named in the file name (one of: {', '.join(load_schema())}) "
+                                "and no mapping in the folder matches it")
             continue
         found.append(LandingFile(source=rel.parts[0], entity=entity, path=path, relative=str(rel)))
     return found, unrecognised
@@ -139,26 +198,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _csv_header(path: Path) -> list[str]:
-    # Read the header ourselves: polars silently renames a repeated column (x, x_duplicated_0).
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return next(csv.reader(fh), [])
-
-
-def _to_text_parquet(path: Path, out: Path) -> list[str]:
-    """Stream the CSV into a Parquet file of text columns plus _row_number; returns the header."""
-    header = _csv_header(path)
-    seen: set[str] = set()
-    for h in header:
-        key = h.strip().lower()
-        if key in seen:
-            raise IngestionError(f"header has the column {h.strip()!r} twice")
-        seen.add(key)
-    lf = pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy")
-    lf.with_row_index("_row_number", offset=1).sink_parquet(out)
-    return lf.collect_schema().names()
 
 
 def _map_header(e: Entity, header: list[str], relative: str) -> tuple[dict[str, str], list[str]]:
@@ -178,6 +217,100 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclass
+class _Prepared:
+    present: set[str]                 # canonical columns the text relation _text holds
+    messages: list[str]
+    labels: dict[str, str] = field(default_factory=dict)  # canonical column -> label naming its source
+    has_location: bool = False        # _text carries _location (OCDS: where in the JSON the row came from)
+
+
+def _read_cached(lf: LandingFile, sha: str, fmt: str, opts: ReadOptions, tmpdir: Path) -> list[str]:
+    """Read a file once per ingest even when a mapping takes several entities from it."""
+    cached = tmpdir / f"read-{sha[:16]}-{fmt}.parquet"
+    header_file = cached.with_suffix(".header")
+    if not header_file.exists():
+        header = read_table(lf.path, fmt, cached, opts)
+        header_file.write_text("\n".join(header), encoding="utf-8")
+    return header_file.read_text(encoding="utf-8").split("\n")
+
+
+def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
+    header = _read_cached(lf, sha, "csv", ReadOptions(), tmpdir)
+    mapping, extra = _map_header(e, header, lf.relative)
+    messages = []
+    if extra:
+        messages.append(f"ignored columns not in the canonical schema: {', '.join(extra)}")
+    missing_required = [c for c in e.required_columns if c not in mapping]
+    if missing_required:
+        messages.append(f"missing required column(s): {', '.join(missing_required)}")
+    select_cols = ", ".join(f"{_ident(src)} AS {c}" for c, src in mapping.items())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
+        f"FROM read_parquet(?)",
+        [str(tmpdir / f"read-{sha[:16]}-csv.parquet")],
+    )
+    return _Prepared(set(mapping), messages)
+
+
+def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
+    m = lf.mapping
+    assert m is not None
+    em: EntityMapping = next(x for x in m.entities if x.entity.name == e.name)
+    fmt = m.format_for(lf.path)
+    header = _read_cached(lf, sha, fmt, m.read, tmpdir)
+    missing = missing_sources(m, header)
+    if missing:
+        raise IngestionError(
+            f"{lf.relative}: the mapping {m.path} names column(s) the file does not have: {', '.join(missing)}; "
+            f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}"
+        )
+    text = str(tmpdir / f"read-{sha[:16]}-{fmt}.parquet")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _text AS {select_sql(em, header, 'read_parquet(?)', m.read.null_values)}", [text])
+    messages = [f"mapping {m.path} (sha256 {m.sha256[:12]})"]
+    if em.distinct:
+        file_rows = con.execute("SELECT count(*) FROM read_parquet(?)", [text]).fetchone()[0]
+        rows = con.execute("SELECT count(*) FROM _text").fetchone()[0]
+        messages.append(f"distinct: {rows} row(s) from {file_rows} file row(s) (one per {', '.join(e.primary_key)})")
+    labels = {c: f"{c} ({how})" for c, how in describe_sources(em).items() if how != "constant"}
+    return _Prepared({s.target for s in em.columns}, messages, labels)
+
+
+def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
+    from ingestion.ocds import OcdsError, read_ocds  # imported here: the OCDS importer is optional work
+
+    m = lf.mapping
+    assert m is not None
+    folder = tmpdir / f"ocds-{sha[:16]}"
+    if not folder.exists():
+        try:
+            result = read_ocds(lf.path, state_code=m.ocds["state_code"],
+                               **({"agency_type": m.ocds["agency_type"]} if "agency_type" in m.ocds else {}))
+        except OcdsError as exc:
+            raise IngestionError(str(exc)) from None
+        tmp = folder.with_suffix(".tmp")
+        tmp.mkdir()
+        for name, frame in result.tables.items():
+            frame.write_parquet(tmp / f"{name}.parquet")
+        (tmp / "problems.txt").write_text("\n".join(result.problems), encoding="utf-8")
+        tmp.rename(folder)
+    table = folder / f"{e.name}.parquet"
+    problems = [p for p in (folder / "problems.txt").read_text(encoding="utf-8").split("\n") if p]
+    messages = [f"OCDS via mapping {m.path}"]
+    if problems:
+        messages.append(f"{len(problems)} OCDS object(s) skipped, e.g. {problems[0]}")
+    if not table.exists():
+        con.execute("CREATE OR REPLACE TEMP TABLE _text AS SELECT CAST(NULL AS BIGINT) AS _row_number, "
+                    "CAST(NULL AS VARCHAR) AS _location WHERE false")
+        return _Prepared(set(), messages, has_location=True)
+    columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(table)]).fetchall()]
+    present = {c for c in columns if c in e.column_index}
+    cols = ", ".join(sorted(present))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {cols}{', ' if cols else ''}_row_number, _location "
+                f"FROM read_parquet(?)", [str(table)])
+    return _Prepared(present, messages, has_location=True)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path) -> FileLoad:
     e = load_schema()[lf.entity]
     sha = file_sha256(lf.path)
@@ -192,30 +325,25 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path) -> 
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     load_id = f"{started:%Y%m%dT%H%M%S}-{sha[:8]}-{uuid.uuid4().hex[:6]}"
     size = lf.path.stat().st_size
-    text_file = tmpdir / f"{load_id}.parquet"
-    messages: list[str] = []
     try:
-        header = _to_text_parquet(lf.path, text_file) if size > 0 else []
-        mapping, extra = _map_header(e, header, lf.relative)
-    except (pl.exceptions.PolarsError, IngestionError, OSError) as exc:
+        if lf.mapping is None:
+            prepared = _prepare_canonical(con, lf, e, sha, tmpdir)
+        elif lf.mapping.read.format == "ocds":
+            prepared = _prepare_ocds(con, lf, e, sha, tmpdir)
+        else:
+            prepared = _prepare_mapped(con, lf, e, sha, tmpdir)
+    except (ReadError, MappingError, IngestionError, pl.exceptions.PolarsError, OSError) as exc:
         # The file cannot be read as a table at all: nothing to load, recorded as rejected.
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return _record_rejected(con, lf, e, load_id, sha, size, started, f"{lf.relative}: cannot be read: {message}")
-    if size == 0 or not header:
-        return _record_rejected(con, lf, e, load_id, sha, size, started, f"{lf.relative}: empty file (no header)")
-    if extra:
-        messages.append(f"ignored columns not in the canonical schema: {', '.join(extra)}")
-    missing_required = [c for c in e.required_columns if c not in mapping]
-    if missing_required:
-        messages.append(f"missing required column(s): {', '.join(missing_required)}")
+        if not message.startswith(lf.relative):
+            message = f"{lf.relative}: cannot be read: {message}"
+        return _record_rejected(con, lf, e, load_id, sha, size, started, message)
+    messages = prepared.messages
 
-    select_cols = ", ".join(f"{_ident(src)} AS {c}" for c, src in mapping.items())
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
-        f"FROM read_parquet(?)",
-        [str(text_file)],
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', set(mapping))}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', prepared.present, prepared.labels)}")
+    if prepared.has_location:  # OCDS: say where in the JSON each quarantined row came from
+        con.execute("UPDATE _checked SET _reason = t._location || ': ' || _checked._reason FROM _text t "
+                    "WHERE t._row_number = _checked._row_number AND _checked._reason IS NOT NULL")
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     lineage = "?, ?, _row_number, ?, ?"
     lineage_params = [lf.source, lf.relative, load_id, loaded_at]
@@ -278,18 +406,21 @@ def ingest(
     warehouse_path: Path | None = None,
     entities: Iterable[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    files: list[LandingFile] | None = None,
 ) -> IngestReport:
-    """Load every new file under `landing` (optionally only some entities) into the warehouse."""
-    files, unrecognised = discover(Path(landing))
+    """Load every new file under `landing` (optionally only some entities) into the warehouse; or, with
+    `files`, exactly those (e.g. `procure ingest --mapping`)."""
+    report = IngestReport()
+    if files is None:
+        files, report.unrecognised = discover(Path(landing), errors=report.mapping_errors)
     if entities is not None:
         wanted = set(entities)
         files = [f for f in files if f.entity in wanted]
-    report = IngestReport(unrecognised=unrecognised)
     with connect(warehouse_path) as con, tempfile.TemporaryDirectory(prefix="procure-ingest-") as tmp:
         ensure_warehouse(con)
         for i, lf in enumerate(files, start=1):
             if progress:
-                progress(lf.relative, i - 1, len(files))
+                progress(f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative, i - 1, len(files))
             report.loads.append(load_file(con, lf, Path(tmp)))
         if progress:
             progress("done", len(files), len(files))

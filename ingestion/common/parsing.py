@@ -79,17 +79,21 @@ def _shown(expr: str) -> str:
     return f"'''' || left({expr}, 40) || ''''"
 
 
-def problems(col: Column, expr: str) -> list[tuple[str, str]]:
-    """(condition, message expression) pairs: each condition true means the value is wrong."""
+def problems(col: Column, expr: str, label: str | None = None) -> list[tuple[str, str]]:
+    """(condition, message expression) pairs: each condition true means the value is wrong.
+
+    Messages start with `label` (default: the column name; a mapped file adds where the value came from).
+    """
     parsed = parse_expr(col, expr)
+    name = label or col.name
     out: list[tuple[str, str]] = []
     if col.required:
-        out.append((blank(expr), _quote_literal(f"{col.name}: required value is empty")))
+        out.append((blank(expr), _quote_literal(f"{name}: required value is empty")))
     if col.type != "string":
         out.append(
             (
                 f"(NOT {blank(expr)} AND {parsed} IS NULL)",
-                f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(' is not a valid ' + col.type)}",
+                f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(' is not a valid ' + col.type)}",
             )
         )
     if col.allowed:
@@ -97,25 +101,26 @@ def problems(col: Column, expr: str) -> list[tuple[str, str]]:
         out.append(
             (
                 f"(NOT {blank(expr)} AND trim({expr}) NOT IN ({allowed}))",
-                f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(' is not one of ' + ', '.join(col.allowed))}",
+                f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(' is not one of ' + ', '.join(col.allowed))}",
             )
         )
     if col.min is not None:
-        out.append((f"({parsed} < {col.min})", f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(f' is below {col.min}')}"))
+        out.append((f"({parsed} < {col.min})", f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(f' is below {col.min}')}"))
     if col.max is not None:
-        out.append((f"({parsed} > {col.max})", f"{_quote_literal(col.name + ': ')} || {_shown(expr)} || {_quote_literal(f' is above {col.max}')}"))
+        out.append((f"({parsed} > {col.max})", f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(f' is above {col.max}')}"))
     return out
 
 
-def validation_sql(e: Entity, source_relation: str, present: set[str]) -> str:
+def validation_sql(e: Entity, source_relation: str, present: set[str], labels: dict[str, str] | None = None) -> str:
     """SELECT over the text relation adding `_reason` and `_columns` (both NULL when the row is valid).
 
-    `present` is the set of canonical columns found in the file; absent ones are NULL text.
+    `present` is the set of canonical columns found in the file; absent ones are NULL text. `labels` names a
+    column in the reasons (e.g. "po_date (from 'Sent Date')"); default: the column name.
     """
     reasons, columns = [], []
     for col in e.columns:
         expr = col.name if col.name in present else "CAST(NULL AS VARCHAR)"
-        for cond, msg in problems(col, expr):
+        for cond, msg in problems(col, expr, (labels or {}).get(col.name)):
             reasons.append(f"CASE WHEN {cond} THEN {msg} END")
             columns.append(f"CASE WHEN {cond} THEN {_quote_literal(col.name)} END")
     reason = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "NULL"

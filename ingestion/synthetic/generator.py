@@ -1899,6 +1899,8 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     total = len(schema) + 1
     for i, (name, ent) in enumerate(schema.items(), start=1):
         df = b.tables[name]
+        if "currency" in ent.column_index and "currency" not in df.columns:
+            df = df.with_columns(pl.lit("USD").alias("currency"))  # every synthetic amount is in US dollars
         if list(df.columns) != ent.column_names:
             missing = set(ent.column_names) ^ set(df.columns)
             if missing:

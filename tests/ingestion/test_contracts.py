@@ -130,11 +130,12 @@ def test_loaded_raw_tables_pass_their_contracts(wh):
             "discount_taken >= 0", "columns and types", "_load_id not missing"} <= names
 
 
-def test_a_monthly_entity_never_delivered_fails_freshness_and_nothing_else(wh):
+def test_an_entity_never_delivered_is_not_stale(wh):
+    # invoices and purchase_orders are flagged for freshness but this warehouse never received any: a source
+    # without such data (Nevada's exports have no invoices) must not block the gate; the KPIs say no_data.
     reports = {r.dataset: r for r in verify_all(wh, [d for d in gated_datasets() if d[0] == "raw"])}
-    failed = {name: sorted(failing(r)) for name, r in reports.items() if not r.passed}
-    assert failed == {"raw.invoices": [FRESH], "raw.purchase_orders": [FRESH]}
-    assert "no rows: nothing of this entity has been loaded" in reports["raw.invoices"].summary()
+    assert {name: sorted(failing(r)) for name, r in reports.items() if not r.passed} == {}
+    assert FRESH in {c.check for c in reports["raw.invoices"].checks}
 
 
 # ---------------------------------------------------------------------------------------------- tripping
@@ -237,9 +238,9 @@ def test_stale_deliveries_fail_freshness_unless_the_allowed_age_is_raised(wh, mo
     report = verify(wh, "raw", "payments")
     fails = failing(report)
     assert set(fails) == {FRESH}
-    message = fails[FRESH].message
-    assert "days old; allowed: at most 35 days (PROCURE_FRESHNESS_MAX_DAYS)" in message
-    assert " is 60." in message
+    assert fails[FRESH].failed_rows == 1
+    [sample] = fails[FRESH].sample_keys
+    assert "entity=payments" in sample and "age_days=60" in sample and "allowed_days=35" in sample, sample
     monkeypatch.setenv("PROCURE_FRESHNESS_MAX_DAYS", "90")
     assert verify(wh, "raw", "payments").passed
 

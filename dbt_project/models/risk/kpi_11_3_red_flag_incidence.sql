@@ -3,7 +3,7 @@
       invoice citing it (RF13) or a payment citing it (RF04, RF12, RF14, RF15, RF16, RF18) has a flag;
       period = po_date, agency and supplier = the PO's;
     - a solicitation (not cancelled): flagged when the solicitation (RF08, RF09, RF10) or a contract that
-      came from one of its awards (RF03, RF05, RF11) has a flag; period = issue_date, agency = the
+      came from one of its awards (RF03, RF05, RF11) has a flag; period = issue_date (else close_date), agency = the
       solicitation's (NULL for a central office: state grain only), supplier = the winner of its first
       active award (NULL when none: state and agency grains only).
     Aggregate flags (RF02 agency-year, RF07 invoice without PO, RF19 quarter report, RF20 buyer pattern)
@@ -122,7 +122,7 @@ processes as (
         solicitations.state_code,
         solicitations.agency_id,
         first_awards.supplier_id,
-        solicitations.issue_date as process_date,
+        coalesce(solicitations.issue_date, solicitations.close_date) as process_date,
         flagged_solicitations.solicitation_id is not null as is_flagged
     from solicitations
     left join flagged_solicitations

@@ -15,6 +15,7 @@ cleaned as (
         published_date,
         award_value,
         nullif(trim(status), '') as status,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

@@ -14,6 +14,7 @@ cleaned as (
         submitted_date,
         bid_amount,
         is_responsive,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

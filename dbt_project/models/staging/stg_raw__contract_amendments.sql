@@ -15,6 +15,7 @@ cleaned as (
         value_change,
         new_end_date,
         nullif(trim(reason), '') as reason,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

@@ -27,6 +27,7 @@ cleaned as (
         original_value,
         current_value,
         admin_fee_rate,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

@@ -23,6 +23,7 @@ cleaned as (
         discount_taken,
         interest_paid,
         nullif(trim(bank_account), '') as bank_account,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

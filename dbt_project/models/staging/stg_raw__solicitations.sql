@@ -20,6 +20,7 @@ cleaned as (
         is_emergency,
         is_electronic_submission,
         nullif(trim(status), '') as status,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,

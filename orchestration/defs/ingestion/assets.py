@@ -32,6 +32,8 @@ def ingest_landing(context: dg.AssetExecutionContext):
     report = ingest(settings.landing, settings.warehouse, entities=wanted, progress=progress)
     for problem in report.unrecognised:
         context.log.warning(f"not loaded: {problem}")
+    for problem in report.mapping_errors:
+        context.log.error(f"mapping error (the files it maps were not loaded; other files were): {problem}")
     totals = report.by_entity()
     for load in report.loads:
         if load.status == "rejected":

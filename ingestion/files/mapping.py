@@ -1,0 +1,499 @@
+"""Declarative mappings: a YAML file that says how a user's export becomes canonical entities.
+
+A mapping is validated completely before any row loads; every mistake names the mapping file and line.
+It is then compiled into one DuckDB SELECT per entity over the file's text columns (see `select_sql`), so
+the rows are transformed in SQL, memory-bounded, and validated by the same rules as canonical files.
+
+Format (docs/add-your-data.md has the full reference and a worked example)::
+
+    version: 1
+    source: nevada_epro                 # lineage name of the source (default: the landing folder's name)
+    files: ["purchase_orders*.csv"]     # landing convention: file-name globs this mapping reads
+    read:                               # how to read the file (all optional)
+      format: csv                       # csv | tsv | xlsx | parquet | json | jsonl | ocds (default: from the suffix)
+      encoding: utf-8                   # csv/tsv: utf-8 (a byte-order mark is fine), latin-1, cp1252
+      delimiter: ","                    # csv only
+      header_row: 1                     # csv/tsv/xlsx: 1-based row of the header (title rows above are skipped)
+      sheet: Sales                      # xlsx: sheet name or 1-based number (default: the first)
+      records: data.items               # json: dotted path to the list of records (default: the top-level list)
+      null_values: ["N/A", "-"]         # texts that mean "empty"
+    ocds: {state_code: MX}              # format ocds only: the state code its rows get (and agency_type)
+    entities:
+      purchase_orders:                  # a canonical entity
+        distinct: false                 # true: one row per primary key (first occurrence), e.g. agencies from POs
+        columns:                        # canonical column: source column, or a spec
+          po_number: "PO #"
+          state_code: {value: NV}
+          po_date: {from: Sent Date, date_format: "%m/%d/%Y"}
+          contract_id: {from: "PO #", split: {separator: ":", part: 1}}
+          status: {from: Status, map: {"3PS - Sent": open}}
+          coop_program: {from: Description, cases: [{match: "(?i)naspo", value: NASPO ValuePoint}]}
+          agency_id: {template: "NV:{Organization}"}
+
+A column spec has exactly one base (`from`, `value` or `template`), then, applied in this order:
+`extract` (regular expression; its first group, else the whole match; no match = empty) or `split`
+(`separator` and 1-based `part`; empty when the separator is absent), `map` (exact values after trimming;
+values not in the map pass through unchanged, so a wrong code is quarantined naming the value, unless
+`map_default` is given), `cases` (first regular expression that matches gives the value, else `default`; a case may test
+another source column with `column:`),
+`default` (used when the value is empty), `date_format` (one strftime format or a list; a date that
+matches none is passed through and quarantined by the date check), `decimal_comma` (1.234,56 -> 1234.56).
+Money text needs no option: `$`, thousands separators, parentheses and a trailing minus are parsed by the
+loader for every money column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingestion.common.schema import Entity, load_schema
+
+FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl", "ocds")
+SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
+                  ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
+             "iso-8859-1": "latin-1", "cp1252": "cp1252", "windows-1252": "cp1252"}
+TOP_KEYS = {"version", "source", "files", "read", "entities", "ocds", "description"}
+READ_KEYS = {"format", "encoding", "delimiter", "header_row", "sheet", "records", "null_values"}
+ENTITY_KEYS = {"columns", "distinct"}
+SPEC_KEYS = {"from", "value", "template", "extract", "split", "map", "map_default", "cases", "default",
+             "date_format", "decimal_comma"}
+OCDS_KEYS = {"state_code", "agency_type"}
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+class MappingError(ValueError):
+    """A mistake in a mapping file; the message starts with `file:line:`."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    target: str
+    line: int
+    source: str | None = None          # `from`
+    value: str | None = None           # constant
+    template: str | None = None
+    extract: str | None = None
+    split: tuple[str, int] | None = None
+    map: dict[str, str] | None = None
+    map_default: str | None = None
+    cases: tuple[tuple[str, str, str | None], ...] = ()  # (regex, value, other source column tested or None)
+    default: str | None = None
+    date_formats: tuple[str, ...] = ()
+    decimal_comma: bool = False
+
+    @property
+    def source_columns(self) -> list[str]:
+        if self.source is not None:
+            return [self.source] + [c for _, _, c in self.cases if c is not None]
+        cols = _TEMPLATE_FIELD.findall(self.template) if self.template is not None else []
+        return cols + [c for _, _, c in self.cases if c is not None]
+
+
+@dataclass(frozen=True)
+class EntityMapping:
+    entity: Entity
+    columns: tuple[ColumnSpec, ...]
+    distinct: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    format: str | None = None
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    header_row: int = 1
+    sheet: str | int | None = None
+    records: str | None = None
+    null_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    path: Path
+    source: str | None
+    files: tuple[str, ...]
+    read: ReadOptions
+    entities: tuple[EntityMapping, ...]
+    ocds: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+
+    def format_for(self, file: Path) -> str:
+        if self.read.format:
+            return self.read.format
+        fmt = SUFFIX_FORMATS.get(file.suffix.lower())
+        if fmt is None:
+            raise MappingError(
+                f"{self.path}: cannot tell the format of {file.name} from its suffix; set read.format "
+                f"(one of {', '.join(FORMATS)})"
+            )
+        return fmt
+
+    def applies_to(self, name: str) -> bool:
+        return any(fnmatch(name, pattern) or fnmatch(name.lower(), pattern.lower()) for pattern in self.files)
+
+    def source_columns(self) -> dict[str, int]:
+        """Every source column the mapping reads -> the line that first names it."""
+        out: dict[str, int] = {}
+        for em in self.entities:
+            for spec in em.columns:
+                for col in spec.source_columns:
+                    out.setdefault(col, spec.line)
+        return out
+
+
+# ------------------------------------------------------------------------------------------ parsing
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key (1-based) in `self.lines`."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping = _LineDict()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise MappingError(f"{loader.name}:{key_node.start_mark.line + 1}: key {key!r} appears twice")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+class _LineDict(dict):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines: dict[str, int] = {}
+        self.line = 0
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line(d: Any, key: str | None = None, default: int = 1) -> int:
+    if isinstance(d, _LineDict):
+        return d.lines.get(key, d.line) if key is not None else d.line
+    return default
+
+
+def _text(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise MappingError(f"{where}: expected a text value, got {type(value).__name__}")
+
+
+def _unknown(d: dict, allowed: set[str], where: str, path: Path) -> None:
+    for key in d:
+        if key not in allowed:
+            raise MappingError(f"{path}:{_line(d, key)}: {where}unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _regex(pattern: Any, where: str) -> str:
+    if not isinstance(pattern, str):
+        raise MappingError(f"{where}: a regular expression must be text")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise MappingError(f"{where}: invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> ColumnSpec:
+    where = f"{path}:{line}: {e.name}.{target}"
+    if isinstance(raw, str):
+        return ColumnSpec(target=target, line=line, source=raw)
+    if not isinstance(raw, dict):
+        raise MappingError(f"{where}: expected a source column name or a spec like {{from: Column}}, got {raw!r}")
+    _unknown(raw, SPEC_KEYS, f"{e.name}.{target}: ", path)
+    bases = [k for k in ("from", "value", "template") if k in raw]
+    if len(bases) != 1:
+        raise MappingError(f"{where}: give exactly one of from, value or template (got {', '.join(bases) or 'none'})")
+    kw: dict[str, Any] = {}
+    if "from" in raw:
+        kw["source"] = _text(raw["from"], where)
+    if "value" in raw:
+        kw["value"] = None if raw["value"] is None else _text(raw["value"], where)
+    if "template" in raw:
+        template = _text(raw["template"], where)
+        if not _TEMPLATE_FIELD.search(template):
+            raise MappingError(f"{where}: template {template!r} names no {{column}}; use value: for a constant")
+        kw["template"] = template
+    if "extract" in raw and "split" in raw:
+        raise MappingError(f"{where}: use extract or split, not both")
+    if "extract" in raw:
+        kw["extract"] = _regex(raw["extract"], where)
+    if "split" in raw:
+        sp = raw["split"]
+        if not isinstance(sp, dict) or set(sp) != {"separator", "part"} or not isinstance(sp["part"], int) or sp["part"] < 1:
+            raise MappingError(f"{where}: split needs {{separator: ':', part: N}} with N >= 1 (got {sp!r})")
+        kw["split"] = (_text(sp["separator"], where), sp["part"])
+    if "map" in raw:
+        if not isinstance(raw["map"], dict) or not raw["map"]:
+            raise MappingError(f"{where}: map must be a non-empty mapping of received value -> canonical value")
+        kw["map"] = {_text(k, where): _text(v, where) for k, v in raw["map"].items()}
+    if "map_default" in raw:
+        if "map" not in raw:
+            raise MappingError(f"{where}: map_default needs a map")
+        kw["map_default"] = _text(raw["map_default"], where)
+    if "cases" in raw:
+        cases = raw["cases"]
+        if not isinstance(cases, list) or not cases:
+            raise MappingError(f"{where}: cases must be a list of {{match: regex, value: text}}")
+        parsed = []
+        for case in cases:
+            if not isinstance(case, dict) or not {"match", "value"} <= set(case) <= {"match", "value", "column"}:
+                raise MappingError(f"{path}:{_line(case, default=line)}: {e.name}.{target}: each case needs match and value "
+                                   f"(and optionally column, the source column to test instead) (got {case!r})")
+            parsed.append((_regex(case["match"], where), _text(case["value"], where),
+                           _text(case["column"], where) if "column" in case else None))
+        kw["cases"] = tuple(parsed)
+    if "default" in raw:
+        kw["default"] = None if raw["default"] is None else _text(raw["default"], where)
+    if "date_format" in raw:
+        formats = raw["date_format"] if isinstance(raw["date_format"], list) else [raw["date_format"]]
+        if not all(isinstance(f, str) and "%" in f for f in formats):
+            raise MappingError(f"{where}: date_format must be a strftime format like '%m/%d/%Y' (or a list of them)")
+        if e.column(target).type != "date":
+            raise MappingError(f"{where}: date_format on a column of type {e.column(target).type}")
+        kw["date_formats"] = tuple(formats)
+    if "decimal_comma" in raw:
+        if not isinstance(raw["decimal_comma"], bool):
+            raise MappingError(f"{where}: decimal_comma must be true or false")
+        kw["decimal_comma"] = raw["decimal_comma"]
+    return ColumnSpec(target=target, line=line, **kw)
+
+
+def _read_options(raw: Any, path: Path) -> ReadOptions:
+    if raw is None:
+        return ReadOptions()
+    if not isinstance(raw, dict):
+        raise MappingError(f"{path}:{_line(raw)}: read must be a mapping")
+    _unknown(raw, READ_KEYS, "read: ", path)
+    kw: dict[str, Any] = {}
+    if "format" in raw:
+        if raw["format"] not in FORMATS:
+            raise MappingError(f"{path}:{_line(raw, 'format')}: read.format {raw['format']!r} is not one of {', '.join(FORMATS)}")
+        kw["format"] = raw["format"]
+    if "encoding" in raw:
+        enc = str(raw["encoding"]).lower()
+        if enc not in ENCODINGS:
+            raise MappingError(f"{path}:{_line(raw, 'encoding')}: read.encoding {raw['encoding']!r} is not one of {', '.join(sorted(set(ENCODINGS)))}")
+        kw["encoding"] = ENCODINGS[enc]
+    if "delimiter" in raw:
+        if not isinstance(raw["delimiter"], str) or len(raw["delimiter"]) != 1:
+            raise MappingError(f"{path}:{_line(raw, 'delimiter')}: read.delimiter must be one character")
+        kw["delimiter"] = raw["delimiter"]
+    if "header_row" in raw:
+        if not isinstance(raw["header_row"], int) or isinstance(raw["header_row"], bool) or raw["header_row"] < 1:
+            raise MappingError(f"{path}:{_line(raw, 'header_row')}: read.header_row must be a whole number >= 1")
+        kw["header_row"] = raw["header_row"]
+    if "sheet" in raw:
+        kw["sheet"] = raw["sheet"]
+    if "records" in raw:
+        kw["records"] = _text(raw["records"], f"{path}:{_line(raw, 'records')}")
+    if "null_values" in raw:
+        if not isinstance(raw["null_values"], list):
+            raise MappingError(f"{path}:{_line(raw, 'null_values')}: read.null_values must be a list")
+        kw["null_values"] = tuple(_text(v, f"{path}:{_line(raw, 'null_values')}") for v in raw["null_values"])
+    return ReadOptions(**kw)
+
+
+def parse_mapping(text: str, path: Path) -> Mapping:
+    """Parse and validate a mapping; raises MappingError naming the file and line."""
+    import hashlib
+
+    try:
+        loader = _LineLoader(text)
+        loader.name = str(path)
+        try:
+            raw = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise MappingError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise MappingError(f"{path}:1: a mapping file is a YAML mapping with at least `entities:` (or read.format: ocds)")
+    _unknown(raw, TOP_KEYS, "", path)
+    if raw.get("version", 1) != 1:
+        raise MappingError(f"{path}:{_line(raw, 'version')}: version {raw['version']!r} is not supported (use 1)")
+    read = _read_options(raw.get("read"), path)
+    files = raw.get("files", [])
+    if isinstance(files, str):
+        files = [files]
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        raise MappingError(f"{path}:{_line(raw, 'files')}: files must be a list of file-name globs")
+    source = raw.get("source")
+    if source is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(source)):
+        raise MappingError(f"{path}:{_line(raw, 'source')}: source {source!r} may only hold letters, digits, _ . -")
+    ocds: dict[str, str] = {}
+    if read.format == "ocds":
+        block = raw.get("ocds")
+        if not isinstance(block, dict) or "state_code" not in block:
+            raise MappingError(f"{path}:{_line(raw, 'read')}: read.format ocds needs `ocds: {{state_code: XX}}` (the state its rows belong to)")
+        _unknown(block, OCDS_KEYS, "ocds: ", path)
+        ocds = {k: _text(v, f"{path}:{_line(block, k)}") for k, v in block.items()}
+        if raw.get("entities"):
+            raise MappingError(f"{path}:{_line(raw, 'entities')}: an OCDS mapping takes no entities: the importer maps OCDS onto every entity")
+    elif "ocds" in raw:
+        raise MappingError(f"{path}:{_line(raw, 'ocds')}: `ocds:` applies only with read.format: ocds")
+    schema = load_schema()
+    entities = []
+    raw_entities = raw.get("entities") or {}
+    if read.format != "ocds" and not raw_entities:
+        raise MappingError(f"{path}:{_line(raw)}: no entities: say which canonical entity the file maps to (entities: {{payments: {{columns: ...}}}})")
+    if not isinstance(raw_entities, dict):
+        raise MappingError(f"{path}:{_line(raw, 'entities')}: entities must be a mapping of canonical entity -> columns")
+    for name, spec in raw_entities.items():
+        line = _line(raw_entities, name)
+        if name not in schema:
+            raise MappingError(f"{path}:{line}: {name!r} is not a canonical entity; one of: {', '.join(schema)}")
+        e = schema[name]
+        if not isinstance(spec, dict) or "columns" not in spec:
+            raise MappingError(f"{path}:{line}: {name}: expected {{columns: {{canonical_column: source}}}}")
+        _unknown(spec, ENTITY_KEYS, f"{name}: ", path)
+        cols_raw = spec["columns"]
+        if not isinstance(cols_raw, dict) or not cols_raw:
+            raise MappingError(f"{path}:{_line(spec, 'columns')}: {name}.columns must map canonical columns to sources")
+        specs = []
+        for target, col_raw in cols_raw.items():
+            col_line = _line(cols_raw, target)
+            if target not in e.column_index:
+                raise MappingError(f"{path}:{col_line}: {name} has no column {target!r}; its columns: {', '.join(e.column_names)}")
+            specs.append(_column_spec(target, col_raw, col_line, path, e))
+        missing = [c for c in e.required_columns if c not in cols_raw]
+        if missing:
+            raise MappingError(f"{path}:{_line(spec, 'columns')}: {name}: required canonical column(s) not mapped: {', '.join(missing)}")
+        distinct = spec.get("distinct", False)
+        if not isinstance(distinct, bool):
+            raise MappingError(f"{path}:{_line(spec, 'distinct')}: {name}.distinct must be true or false")
+        entities.append(EntityMapping(entity=e, columns=tuple(specs), distinct=distinct, line=line))
+    return Mapping(path=path, source=str(source) if source else None, files=tuple(files), read=read,
+                   entities=tuple(entities), ocds=ocds, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def load_mapping(path: Path) -> Mapping:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot read the mapping: {exc.strerror or exc}") from None
+    return parse_mapping(text, path)
+
+
+# ------------------------------------------------------------------------------------------ SQL
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _blank(expr: str) -> str:
+    return f"({expr} IS NULL OR trim({expr}) = '')"
+
+
+def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
+    """The text expression of one canonical column; `header` maps normalised source names to actual ones."""
+    def col(name: str) -> str:
+        return _ident(header[_norm(name)])
+
+    if spec.source is not None:
+        expr = col(spec.source)
+    elif spec.value is not None:
+        expr = _lit(spec.value)
+    elif spec.template is not None:
+        names = _TEMPLATE_FIELD.findall(spec.template)
+        parts, pos = [], 0
+        for m in _TEMPLATE_FIELD.finditer(spec.template):
+            if m.start() > pos:
+                parts.append(_lit(spec.template[pos:m.start()]))
+            parts.append(f"trim({col(m.group(1))})")
+            pos = m.end()
+        if pos < len(spec.template):
+            parts.append(_lit(spec.template[pos:]))
+        any_blank = " OR ".join(_blank(col(n)) for n in names)
+        expr = f"(CASE WHEN {any_blank} THEN NULL ELSE concat({', '.join(parts)}) END)"
+    else:
+        expr = "CAST(NULL AS VARCHAR)"
+    if spec.extract is not None:
+        groups = re.compile(spec.extract).groups
+        expr = f"NULLIF(regexp_extract({expr}, {_lit(spec.extract)}, {1 if groups else 0}), '')"
+    if spec.split is not None:
+        sep, part = spec.split
+        expr = f"(CASE WHEN strpos({expr}, {_lit(sep)}) > 0 THEN NULLIF(split_part({expr}, {_lit(sep)}, {part}), '') END)"
+    if spec.map is not None:
+        whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spec.map.items())
+        otherwise = _lit(spec.map_default) if spec.map_default is not None else expr
+        expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE (CASE trim({expr}) {whens} ELSE {otherwise} END) END)"
+    if spec.cases:
+        whens = " ".join(f"WHEN regexp_matches(coalesce({col(c) if c else expr}, ''), {_lit(p)}) THEN {_lit(v)}"
+                         for p, v, c in spec.cases)
+        otherwise = _lit(spec.default) if spec.default is not None else "CAST(NULL AS VARCHAR)"
+        expr = f"(CASE {whens} ELSE {otherwise} END)"
+    elif spec.default is not None:
+        expr = f"(CASE WHEN {_blank(expr)} THEN {_lit(spec.default)} ELSE {expr} END)"
+    if spec.decimal_comma:
+        expr = f"replace(replace({expr}, '.', ''), ',', '.')"
+    if spec.date_formats:
+        parsed = ", ".join(f"strftime(try_strptime(trim({expr}), {_lit(f)}), '%Y-%m-%d')" for f in spec.date_formats)
+        expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE coalesce({parsed}, {expr}) END)"
+    return expr
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def header_index(header: list[str]) -> dict[str, str]:
+    return {_norm(h): h for h in header}
+
+
+def missing_sources(mapping: Mapping, header: list[str]) -> list[str]:
+    """Source columns the mapping names that the file's header lacks, as 'line N: name' texts."""
+    index = header_index(header)
+    return [f"line {line}: {name!r}" for name, line in mapping.source_columns().items() if _norm(name) not in index]
+
+
+def select_sql(em: EntityMapping, header: list[str], relation: str, null_values: tuple[str, ...] = ()) -> str:
+    """SELECT of the entity's canonical text columns (unmapped ones NULL) plus _row_number over `relation`.
+
+    With `distinct`, one row per primary key: the first in file order.
+    """
+    index = header_index(header)
+    specs = {s.target: s for s in em.columns}
+    cols = []
+    for c in em.entity.columns:
+        if c.name in specs:
+            expr = column_sql(specs[c.name], index)
+            if null_values:
+                expr = f"(CASE WHEN trim({expr}) IN ({', '.join(_lit(v) for v in null_values)}) THEN NULL ELSE {expr} END)"
+            cols.append(f"CAST({expr} AS VARCHAR) AS {c.name}")
+    sql = f"SELECT {', '.join(cols)}, _row_number FROM {relation}"
+    if em.distinct:
+        keys = ", ".join(f"nullif(trim({k}), '')" for k in em.entity.primary_key)
+        sql = f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row_number) = 1"
+    return sql
+
+
+def describe_sources(em: EntityMapping) -> dict[str, str]:
+    """Canonical column -> where it comes from, for messages ("from 'Sent Date'")."""
+    out = {}
+    for s in em.columns:
+        if s.source is not None:
+            out[s.target] = f"from {s.source!r}"
+        elif s.template is not None:
+            out[s.target] = f"template {s.template!r}"
+        else:
+            out[s.target] = "constant"
+    return out

@@ -1,0 +1,209 @@
+"""Read a received file of any supported format into a Parquet file of text columns plus `_row_number`.
+
+Every value stays text here (money and dates are parsed later, in SQL, with the reason for any failure), so
+nothing is rounded or reinterpreted on the way in. `_row_number` is the 1-based data-row number in the file
+(the header is row 0; for JSON the position of the record in its list).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import ijson
+import polars as pl
+
+from ingestion.files.mapping import ReadOptions
+
+
+class ReadError(ValueError):
+    """The file cannot be read as a table; the message says why (the caller prefixes the file)."""
+
+
+def _check_header(header: list[str]) -> None:
+    seen: set[str] = set()
+    for h in header:
+        key = h.strip().lower()
+        if key in seen:
+            raise ReadError(f"header has the column {h.strip()!r} twice")
+        seen.add(key)
+    if not header or all(not h.strip() for h in header):
+        raise ReadError("empty file (no header)")
+
+
+def _transcode(path: Path, encoding: str, out: Path) -> Path:
+    """Re-encode a non-UTF-8 text file to UTF-8 (strictly: an undecodable byte is an error, not a '?')."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            try:
+                dst.write(decoder.decode(block))
+            except UnicodeDecodeError as exc:
+                raise ReadError(f"byte {offset + exc.start} is not valid {encoding}") from None
+            offset += len(block)
+        dst.write(decoder.decode(b"", final=True))
+    return out
+
+
+def read_csv(path: Path, out: Path, opts: ReadOptions, *, tsv: bool = False) -> list[str]:
+    delimiter = "\t" if tsv else (opts.delimiter or ",")
+    source = path
+    if opts.encoding != "utf-8":
+        source = _transcode(path, opts.encoding, out.with_suffix(".utf8.csv"))
+    skip = opts.header_row - 1
+    # Read the header ourselves: polars silently renames a repeated column (x, x_duplicated_0).
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header: list[str] = []
+        for _ in range(skip + 1):
+            header = next(reader, [])
+    _check_header(header)
+    lf = pl.scan_csv(source, separator=delimiter, skip_rows=skip, infer_schema=False, encoding="utf8-lossy",
+                     quote_char=None if tsv else '"')
+    lf.with_row_index("_row_number", offset=1).sink_parquet(out)
+    return lf.collect_schema().names()
+
+
+def read_xlsx(path: Path, out: Path, opts: ReadOptions) -> list[str]:
+    kw: dict = {}
+    if isinstance(opts.sheet, int) and not isinstance(opts.sheet, bool):
+        kw["sheet_id"] = opts.sheet
+    elif opts.sheet is not None:
+        kw["sheet_name"] = str(opts.sheet)
+    try:
+        df = pl.read_excel(path, engine="calamine", read_options={"header_row": opts.header_row - 1},
+                           infer_schema_length=0, **kw)
+    except Exception as exc:  # fastexcel raises its own error types: report them as "cannot be read"
+        raise ReadError(str(exc).splitlines()[0]) from None
+    header = df.columns
+    _check_header([h for h in header])
+    df = df.with_columns(pl.all().cast(pl.Utf8)).with_row_index("_row_number", offset=1)
+    df = df.with_columns(pl.col("_row_number").cast(pl.Int64))
+    df.write_parquet(out)
+    return header
+
+
+def read_parquet(path: Path, out: Path, opts: ReadOptions) -> list[str]:
+    if path.stat().st_size == 0:
+        raise ReadError("empty file (zero bytes, not Parquet)")
+    con = duckdb.connect()
+    try:
+        names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+        _check_header(names)
+        cols = ", ".join(f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS "{n.replace(chr(34), chr(34) * 2)}"' for n in names)
+        con.execute(
+            f"COPY (SELECT {cols}, CAST(row_number() OVER () AS BIGINT) AS _row_number FROM read_parquet(?)) "
+            f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise ReadError(str(exc).splitlines()[0]) from None
+    finally:
+        con.close()
+    return names
+
+
+def _scalar_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (Decimal, int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)  # nested objects stay JSON text
+
+
+def _write_records(records, out: Path, batch_size: int = 50_000) -> list[str]:
+    """Write an iterator of JSON objects as text-column Parquet parts, then one file; returns the columns."""
+    parts: list[Path] = []
+    columns: dict[str, None] = {}
+    batch: list[dict] = []
+    n = 0
+
+    def flush() -> None:
+        if not batch:
+            return
+        part = out.with_name(f"{out.stem}.part{len(parts)}.parquet")
+        keys = list(dict.fromkeys(k for r in batch for k in r))
+        frame = pl.DataFrame({k: [r.get(k) for r in batch] for k in keys} | {"_row_number": [r["_row_number"] for r in batch]},
+                             schema={k: pl.Utf8 for k in keys} | {"_row_number": pl.Int64})
+        frame.write_parquet(part)
+        parts.append(part)
+        batch.clear()
+
+    for record in records:
+        n += 1
+        if not isinstance(record, dict):
+            raise ReadError(f"record {n} is a {type(record).__name__}, not an object")
+        row = {str(k): _scalar_text(v) for k, v in record.items() if str(k) != "_row_number"}
+        columns.update(dict.fromkeys(row))
+        row["_row_number"] = n
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    header = list(columns)
+    if not parts:
+        raise ReadError("no records")
+    _check_header(header)
+    con = duckdb.connect()
+    try:
+        cols = ", ".join(f'"{c.replace(chr(34), chr(34) * 2)}"' for c in header)
+        files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts) + "]"
+        con.execute(f"COPY (SELECT {cols}, _row_number FROM read_parquet({files}, union_by_name = true) ORDER BY _row_number) "
+                    f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+    finally:
+        con.close()
+        for p in parts:
+            p.unlink(missing_ok=True)
+    return header
+
+
+def read_json(path: Path, out: Path, opts: ReadOptions) -> list[str]:
+    prefix = (opts.records + ".item") if opts.records else "item"
+    try:
+        with open(path, "rb") as fh:
+            return _write_records(ijson.items(fh, prefix), out)
+    except ijson.JSONError as exc:
+        raise ReadError(f"not valid JSON: {exc}") from None
+
+
+def read_jsonl(path: Path, out: Path, opts: ReadOptions) -> list[str]:
+    def records():
+        with open(path, encoding="utf-8") as fh:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line, parse_float=Decimal)
+                except json.JSONDecodeError as exc:
+                    raise ReadError(f"line {i} is not valid JSON: {exc.msg} (column {exc.colno})") from None
+
+    return _write_records(records(), out)
+
+
+def read_table(path: Path, fmt: str, out: Path, opts: ReadOptions) -> list[str]:
+    """Write `path` as text Parquet to `out`; returns the header. Raises ReadError for an unreadable file."""
+    if path.stat().st_size == 0:
+        raise ReadError("empty file (no header)")
+    try:
+        if fmt in ("csv", "tsv"):
+            return read_csv(path, out, opts, tsv=fmt == "tsv")
+        if fmt == "xlsx":
+            return read_xlsx(path, out, opts)
+        if fmt == "parquet":
+            return read_parquet(path, out, opts)
+        if fmt == "json":
+            return read_json(path, out, opts)
+        if fmt == "jsonl":
+            return read_jsonl(path, out, opts)
+    except pl.exceptions.PolarsError as exc:
+        raise ReadError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    raise ReadError(f"format {fmt!r} cannot be read as a table")
