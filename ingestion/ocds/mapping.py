@@ -1,0 +1,442 @@
+"""Map one (compiled) OCDS release onto canonical entity rows.
+
+Every value is text as a CSV export would carry it: dates cut to yyyy-mm-dd from ISO date-times as written (no
+time-zone shift; anything else passes through for the loader to quarantine), amounts exactly as in the JSON
+(numbers as their decimal text, strings as written, never via float), booleans 'true'/'false', absent = None.
+Money rows keep the currency of their value object in `currency` (never converted).
+
+Keys are unique across publishers: transactional ids are prefixed with the ocid (`<ocid>/<award.id>`, and
+`<contract key>/<amendment or transaction id>`); organisations use `<identifier.scheme>-<identifier.id>` when the
+identifier has both, else `<ocid>/<party id>` (then `<ocid>/<identifier.id>`, then `<ocid>/<name>` for OCDS 1.0
+organisations written inline without an id). References are resolved through `parties` (by id) first, so
+foreign keys use the same rule and join. One agency / supplier row per key per file; later sightings only fill
+columns that are still empty.
+
+| entity | from | notes |
+|---|---|---|
+| agencies | buyer, tender.procuringEntity, parties with role buyer / procuringEntity / payer, transaction payers | agency_type and state_code are the arguments |
+| suppliers | parties with role supplier / tenderer / payee, award suppliers, bid tenderers, contract suppliers (extension), transaction payees | tax_id only when the scheme is a tax or company register (see `_TAX_SCHEME`); city / supplier_state / postal_code = address locality / region / postalCode |
+| solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod when open / selective / limited / direct, else empty; issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status: active -> open, complete -> awarded (closed when the release has awards and all are cancelled / unsuccessful), unsuccessful -> closed, cancelled / withdrawn -> cancelled, planning / planned / other -> empty; is_electronic_submission = 'electronicSubmission' in submissionMethod (empty when submissionMethod is absent); is_emergency empty (no OCDS field says it) |
+| bids | bids.details (bid extension) | bidder = tenderers[0] (all tenderers become suppliers); is_responsive: valid -> true, disqualified -> false, else empty |
+| awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status: active -> active, cancelled / unsuccessful -> cancelled, absent -> active (published without status = made), pending / other -> empty |
+| contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
+| contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an empty object is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
+| payments | contracts[].implementation.transactions[] | agency = payer (1.1) / providerOrganization (1.0), else buyer; supplier = payee / receiverOrganization, else the contract's supplier; amount = value.amount (1.1) or amount.amount (1.0) |
+
+commodity_code (solicitations, contracts) = the first item classification whose scheme is UNSPSC (CPV, GSIN and
+publisher catalogues are not converted). OCDS 1.0 transaction organisations (providerOrganization /
+receiverOrganization) are Identifier objects: they are matched to the party with the same identifier (preferring
+the roles payer / buyer / procuringEntity, resp. payee / supplier / tenderer), else keyed by the identifier itself.
+Fields named `<field>_<lang>` (name_en, title_fr, ...) are used when `<field>` is absent or empty, the release's
+`language` first. Unknown fields (extensions) are ignored.
+
+Objects that cannot be identified (an award, contract, bid or transaction without id; an organisation without id,
+identifier or name) are skipped and reported in `problems`; rows that merely miss a required value are emitted for
+the loader to quarantine. A second row with a key already emitted from the same file is skipped and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+ENTITY_COLUMNS: dict[str, list[str]] = {
+    "agencies": ["agency_id", "state_code", "agency_name", "agency_type"],
+    "suppliers": ["supplier_id", "supplier_name", "tax_id", "city", "supplier_state", "postal_code"],
+    "solicitations": ["solicitation_id", "state_code", "agency_id", "title", "method", "commodity_code", "issue_date",
+                      "close_date", "estimated_value", "currency", "is_emergency", "is_electronic_submission", "status"],
+    "bids": ["bid_id", "solicitation_id", "supplier_id", "submitted_date", "bid_amount", "currency", "is_responsive"],
+    "awards": ["award_id", "solicitation_id", "supplier_id", "award_date", "published_date", "award_value", "currency",
+               "status"],
+    "contracts": ["contract_id", "contract_number", "state_code", "agency_id", "supplier_id", "title", "vehicle",
+                  "award_id", "commodity_code", "procurement_method", "signed_date", "start_date", "end_date",
+                  "original_value", "current_value", "currency"],
+    "contract_amendments": ["amendment_id", "contract_id", "amendment_number", "amendment_date", "value_change",
+                            "reason", "currency"],
+    "payments": ["payment_id", "state_code", "agency_id", "supplier_id", "payee_name", "contract_id", "payment_date",
+                 "amount", "currency"],
+}
+_MERGED = {"agencies", "suppliers"}  # one row per key; later sightings fill empty columns
+
+AGENCY_ROLES = ("payer", "buyer", "procuringEntity")  # in order of preference for a transaction's payer
+SUPPLIER_ROLES = ("payee", "supplier", "tenderer")     # and for its payee
+METHODS = {"open", "selective", "limited", "direct"}
+_TENDER_STATUS = {"active": "open", "unsuccessful": "closed", "cancelled": "cancelled", "withdrawn": "cancelled"}
+_AWARD_STATUS = {"active": "active", "cancelled": "cancelled", "unsuccessful": "cancelled", None: "active"}
+_BID_STATUS = {"valid": "true", "disqualified": "false"}
+# Identifier schemes that are tax or company registers: org-id.guide codes (<country>-<register>) whose register
+# part is a tax / company register, or a free-text scheme naming a tax register (e.g. Paraguay's
+# "Registro Único de Contribuyente ..."). Schemes that are not (e.g. XM-EORI, publisher-internal ones) and
+# identifiers without a scheme give no tax_id: we never guess from the shape of the id.
+_TAX_SCHEME = re.compile(
+    r"^[A-Z]{2}-(RFC|RUC|RUT|CUIT|NIT|CNPJ|CPF|EIN|TIN|VAT|EDR|COH|CRN|CRO|ABN|NZBN|BN|SIREN|SIRET|NIF|CIF|KVK|CVR|ORGNR)$"
+    r"|contribuyente|\btax\b|tributari|fiscal",
+    re.IGNORECASE,
+)
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[Tt ][0-9:.]*)?(?:Z|z|[+-]\d{2}:?\d{2})?$")
+
+
+# ------------------------------------------------------------------ values
+
+def _list(x: Any) -> list:
+    return x if isinstance(x, list) else [] if x is None else [x]
+
+
+def _dict(x: Any) -> dict:
+    return x if isinstance(x, dict) else {}
+
+
+def _num(x: Any) -> str | None:
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, Decimal):
+        s = str(x)
+        return format(x, "f") if "E" in s else s  # 1E+5 -> 100000: the loader parses plain decimals
+    if isinstance(x, float):  # not produced by our parsers; kept exact as Python prints it
+        return repr(x)
+    return _text(x)
+
+
+def _text(x: Any) -> str | None:
+    if isinstance(x, str):
+        return x if x.strip() else None
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, (int, Decimal, float)):
+        return _num(x)
+    return None
+
+
+def _date(x: Any) -> str | None:
+    s = _text(x)
+    if s is None:
+        return None
+    m = _DATE.match(s.strip())
+    return m.group(1) if m else s
+
+
+def _amount(value: Any) -> str | None:
+    return _num(_dict(value).get("amount"))
+
+
+def _currency(value: Any) -> str | None:
+    return _text(_dict(value).get("currency"))
+
+
+def _lang(obj: Any, field: str, language: str | None = None) -> str | None:
+    """obj[field], else obj[field_<release language>], else the first non-empty obj[field_<other>] (name_fr, ...)."""
+    obj = _dict(obj)
+    value = _text(obj.get(field)) or _text(obj.get(f"{field}_{language}"))
+    if value:
+        return value
+    for k, v in obj.items():
+        if k.startswith(field + "_") and _text(v):
+            return _text(v)
+    return None
+
+
+def _name(org: dict, language: str | None = None) -> str | None:
+    return (_lang(org, "name", language) or _lang(org.get("identifier"), "legalName", language)
+            or _lang(org, "legalName", language))
+
+
+def _method(tender: dict) -> str | None:
+    method = _text(tender.get("procurementMethod"))
+    return method if method in METHODS else None
+
+
+def _unspsc(items: Any) -> str | None:
+    for item in _list(items):
+        c = _dict(_dict(item).get("classification"))
+        if (_text(c.get("scheme")) or "").upper() == "UNSPSC" and _text(c.get("id")):
+            return _text(c.get("id"))
+    return None
+
+
+# ------------------------------------------------------------------ mapper
+
+class Mapper:
+    """Accumulates canonical rows from the releases of one file."""
+
+    def __init__(self, file_name: str, state_code: str, agency_type: str) -> None:
+        self.file = file_name
+        self.state_code = state_code
+        self.agency_type = agency_type
+        self.problems: list[str] = []
+        self._rows: dict[str, list[dict]] = {e: [] for e in ENTITY_COLUMNS}
+        self._index: dict[str, dict[str, dict]] = {e: {} for e in ENTITY_COLUMNS}
+
+    # ---- output
+    def _emit(self, entity: str, row: dict, location: str) -> None:
+        key = row[ENTITY_COLUMNS[entity][0]]
+        seen = self._index[entity].get(key)
+        if seen is None:
+            row["_location"] = location
+            self._index[entity][key] = row
+            self._rows[entity].append(row)
+        elif entity in _MERGED:
+            for col, value in row.items():
+                if seen.get(col) is None and value is not None:
+                    seen[col] = value
+        else:
+            self.problems.append(
+                f"{location}: duplicate {ENTITY_COLUMNS[entity][0]} {key!r} (first at {seen['_location']}); row skipped")
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        out = {}
+        for entity, cols in ENTITY_COLUMNS.items():
+            rows = self._rows[entity]
+            data: dict[str, list] = {c: [r.get(c) for r in rows] for c in cols}
+            data["_row_number"] = list(range(1, len(rows) + 1))
+            data["_location"] = [r["_location"] for r in rows]
+            schema = {c: pl.Utf8 for c in cols} | {"_row_number": pl.Int64, "_location": pl.Utf8}
+            out[entity] = pl.DataFrame(data, schema=schema)
+        return out
+
+    # ---- one release
+    def add(self, ocid: str, rel: dict, where: str, history: list[dict]) -> None:
+        base = f"{self.file} {where} (ocid {ocid})" if where else f"{self.file} (ocid {ocid})"
+        r = _Release(self, ocid, rel, base)
+
+        # What the earlier releases said (history is in date order): first sightings.
+        award_dates: dict[str, Any] = {}
+        contract_first: dict[str, dict] = {}
+        tender_date = None
+        for h in history:
+            if tender_date is None and _dict(h.get("tender")):
+                tender_date = h.get("date")
+            for a in _list(h.get("awards")):
+                if _text(_dict(a).get("id")):
+                    award_dates.setdefault(_text(a["id"]), h.get("date"))
+            for c in _list(h.get("contracts")):
+                if _text(_dict(c).get("id")):
+                    contract_first.setdefault(_text(c["id"]), c)
+
+        for i, p in enumerate(_list(rel.get("parties"))):
+            roles = {x for x in _list(_dict(p).get("roles")) if isinstance(x, str)}
+            if roles.intersection(AGENCY_ROLES):
+                r.agency(p, f"{base} parties[{i}]")
+            if roles.intersection(SUPPLIER_ROLES):
+                r.supplier(p, f"{base} parties[{i}]")
+        buyer = r.agency(rel.get("buyer"), f"{base} buyer")
+        tender = _dict(rel.get("tender"))
+        procuring = r.agency(tender.get("procuringEntity"), f"{base} tender.procuringEntity")
+        awards_list = [a for a in _list(rel.get("awards")) if isinstance(a, dict)]
+
+        solicitation_id = None
+        if tender:
+            solicitation_id = f"{ocid}/{_text(tender.get('id')) or 'tender'}"
+            period = _dict(tender.get("tenderPeriod"))
+            status = _text(tender.get("status"))
+            if status == "complete":  # completed = awarded, unless every award in the release fell through
+                failed = all(_AWARD_STATUS.get(_text(a.get("status"))) == "cancelled" for a in awards_list)
+                status_out = "closed" if awards_list and failed else "awarded"
+            else:
+                status_out = _TENDER_STATUS.get(status)
+            submission = tender.get("submissionMethod")
+            self._emit("solicitations", {
+                "solicitation_id": solicitation_id,
+                "state_code": self.state_code,
+                "agency_id": procuring or buyer,
+                "title": _lang(tender, "title", r.lang),
+                "method": _method(tender),
+                "commodity_code": _unspsc(tender.get("items")),
+                "issue_date": _date(period.get("startDate") or tender.get("datePublished") or tender.get("date")
+                                    or tender_date or rel.get("date")),
+                "close_date": _date(period.get("endDate")),
+                "estimated_value": _amount(tender.get("value")),
+                "currency": _currency(tender.get("value")),
+                "is_emergency": None,
+                "is_electronic_submission": None if submission is None
+                else ("true" if "electronicSubmission" in _list(submission) else "false"),
+                "status": status_out,
+            }, f"{base} tender")
+
+        for i, b in enumerate(_list(_dict(rel.get("bids")).get("details"))):
+            loc = f"{base} bids.details[{i}]"
+            b = _dict(b)
+            if not _text(b.get("id")):
+                self.problems.append(f"{loc}: no id; bid skipped")
+                continue
+            bidders = [r.supplier(t, f"{loc}.tenderers[{j}]") for j, t in enumerate(_list(b.get("tenderers")))]
+            self._emit("bids", {
+                "bid_id": f"{ocid}/{_text(b['id'])}",
+                "solicitation_id": solicitation_id,
+                "supplier_id": bidders[0] if bidders else None,
+                "submitted_date": _date(b.get("date")),
+                "bid_amount": _amount(b.get("value")),
+                "currency": _currency(b.get("value")),
+                "is_responsive": _BID_STATUS.get(_text(b.get("status"))),
+            }, loc)
+
+        awards: dict[str, tuple[str, str | None, dict]] = {}
+        for i, a in enumerate(_list(rel.get("awards"))):
+            loc = f"{base} awards[{i}]"
+            a = _dict(a)
+            aid = _text(a.get("id"))
+            if not aid:
+                self.problems.append(f"{loc}: no id; award skipped")
+                continue
+            suppliers = [r.supplier(s, f"{loc}.suppliers[{j}]") for j, s in enumerate(_list(a.get("suppliers")))]
+            supplier = next((s for s in suppliers if s), None)
+            awards[aid] = (f"{ocid}/{aid}", supplier, a)
+            self._emit("awards", {
+                "award_id": f"{ocid}/{aid}",
+                "solicitation_id": solicitation_id,
+                "supplier_id": supplier,
+                "award_date": _date(a.get("date")),
+                "published_date": _date(award_dates.get(aid) or rel.get("date")),
+                "award_value": _amount(a.get("value")),
+                "currency": _currency(a.get("value")),
+                "status": _AWARD_STATUS.get(_text(a.get("status"))),
+            }, loc)
+
+        for i, c in enumerate(_list(rel.get("contracts"))):
+            loc = f"{base} contracts[{i}]"
+            c = _dict(c)
+            cid = _text(c.get("id"))
+            if not cid:
+                self.problems.append(f"{loc}: no id; contract skipped")
+                continue
+            contract_id = f"{ocid}/{cid}"
+            award_ref = _text(c.get("awardID"))
+            linked = awards.get(award_ref) if award_ref else None
+            own = [r.supplier(s, f"{loc}.suppliers[{j}]") for j, s in enumerate(_list(c.get("suppliers")))]
+            supplier = (linked[1] if linked else None) or next((s for s in own if s), None)
+            first = contract_first.get(cid, c)
+            self._emit("contracts", {
+                "contract_id": contract_id,
+                "contract_number": cid,
+                "state_code": self.state_code,
+                "agency_id": buyer or procuring,
+                "supplier_id": supplier,
+                "title": _lang(c, "title", r.lang) or (linked and _lang(linked[2], "title", r.lang)) or _lang(tender, "title", r.lang),
+                "vehicle": "agency",
+                "award_id": f"{ocid}/{award_ref}" if award_ref else None,
+                "commodity_code": _unspsc(c.get("items")) or _unspsc(tender.get("items")),
+                "procurement_method": _method(tender),
+                "signed_date": _date(c.get("dateSigned")),
+                "start_date": _date(_dict(c.get("period")).get("startDate")),
+                "end_date": _date(_dict(first.get("period")).get("endDate") or _dict(c.get("period")).get("endDate")),
+                "original_value": _amount(first.get("value")) or _amount(c.get("value")),
+                "current_value": _amount(c.get("value")),
+                "currency": _currency(c.get("value")),
+            }, loc)
+
+            amendments = [(f"amendments[{k}]", x) for k, x in enumerate(_list(c.get("amendments")))]
+            amendments += [("amendment", x) for x in _list(c.get("amendment"))]
+            amendments = [(path, am) for path, am in amendments if _dict(am)]  # {} is no amendment (Canada)
+            for n, (path, am) in enumerate(amendments, start=1):
+                self._emit("contract_amendments", {
+                    "amendment_id": f"{contract_id}/{_text(am.get('id')) or n}",
+                    "contract_id": contract_id,
+                    "amendment_number": str(n),
+                    "amendment_date": _date(am.get("date")),
+                    "value_change": None,
+                    "reason": _lang(am, "rationale", r.lang) or _lang(am, "description", r.lang),
+                    "currency": None,
+                }, f"{loc}.{path}")
+
+            for k, tx in enumerate(_list(_dict(c.get("implementation")).get("transactions"))):
+                tloc = f"{loc}.implementation.transactions[{k}]"
+                tx = _dict(tx)
+                tid = _text(tx.get("id"))
+                if not tid:
+                    self.problems.append(f"{tloc}: no id; transaction skipped")
+                    continue
+                payer_ref = tx.get("payer") or r.by_identifier(tx.get("providerOrganization"), AGENCY_ROLES)
+                payee_ref = tx.get("payee") or r.by_identifier(tx.get("receiverOrganization"), SUPPLIER_ROLES)
+                payee = r.supplier(payee_ref, f"{tloc}.payee")
+                value = tx.get("value") if isinstance(tx.get("value"), dict) else tx.get("amount")
+                self._emit("payments", {
+                    "payment_id": f"{contract_id}/{tid}",
+                    "state_code": self.state_code,
+                    "agency_id": r.agency(payer_ref, f"{tloc}.payer") or buyer or procuring,
+                    "supplier_id": payee or supplier,
+                    "payee_name": _name(r.resolve(payee_ref) or {}, r.lang),
+                    "contract_id": contract_id,
+                    "payment_date": _date(tx.get("date")),
+                    "amount": _amount(value),
+                    "currency": _currency(value),
+                }, tloc)
+
+
+class _Release:
+    """Organisation resolution within one release (parties index, keys, agency / supplier rows)."""
+
+    def __init__(self, mapper: Mapper, ocid: str, rel: dict, base: str) -> None:
+        self.m, self.ocid, self.base = mapper, ocid, base
+        self.lang = _text(rel.get("language"))
+        self.parties = [p for p in _list(rel.get("parties")) if isinstance(p, dict)]
+        self.by_id = {_text(p.get("id")): p for p in self.parties if _text(p.get("id"))}
+
+    def resolve(self, ref: Any) -> dict | None:
+        """An organisation reference merged with its party (party values win, the reference fills gaps)."""
+        if not isinstance(ref, dict) or not ref:
+            return None
+        party = self.by_id.get(_text(ref.get("id")))
+        return {**ref, **{k: v for k, v in party.items() if v not in (None, "")}} if party else ref
+
+    def by_identifier(self, ident: Any, roles: tuple[str, ...]) -> dict | None:
+        """OCDS 1.0 transaction organisations are Identifier objects: find the party with that identifier
+        (preferring roles in the order given), else an organisation made of the identifier itself."""
+        if not isinstance(ident, dict) or not ident:
+            return None
+        want = (_text(ident.get("scheme")), _text(ident.get("id")))
+        if want[1]:
+            matches = [p for p in self.parties
+                       if (_text(_dict(p.get("identifier")).get("scheme")), _text(_dict(p.get("identifier")).get("id"))) == want]
+            matches.sort(key=lambda p: min((roles.index(x) for x in _list(p.get("roles")) if x in roles),
+                                           default=len(roles)))
+            if matches:
+                return matches[0]
+        return {"identifier": ident, "name": _lang(ident, "legalName", self.lang)}
+
+    def key(self, org: dict) -> str | None:
+        ident = _dict(org.get("identifier"))
+        scheme, iid = _text(ident.get("scheme")), _text(ident.get("id"))
+        if scheme and iid:
+            return f"{scheme}-{iid}"
+        local = _text(org.get("id")) or iid or _name(org, self.lang)
+        return f"{self.ocid}/{local}" if local else None
+
+    def _org(self, ref: Any, location: str, kind: str) -> tuple[str, dict] | None:
+        org = self.resolve(ref)
+        if org is None:
+            return None
+        key = self.key(org)
+        if key is None:
+            self.m.problems.append(f"{location}: no id, identifier or name; {kind} skipped")
+            return None
+        return key, org
+
+    def agency(self, ref: Any, location: str) -> str | None:
+        found = self._org(ref, location, "organisation")
+        if found is None:
+            return None
+        key, org = found
+        self.m._emit("agencies", {"agency_id": key, "state_code": self.m.state_code, "agency_name": _name(org, self.lang),
+                                  "agency_type": self.m.agency_type}, location)
+        return key
+
+    def supplier(self, ref: Any, location: str) -> str | None:
+        found = self._org(ref, location, "organisation")
+        if found is None:
+            return None
+        key, org = found
+        ident, address = _dict(org.get("identifier")), _dict(org.get("address"))
+        scheme = _text(ident.get("scheme"))
+        self.m._emit("suppliers", {
+            "supplier_id": key,
+            "supplier_name": _name(org, self.lang),
+            "tax_id": _text(ident.get("id")) if scheme and _TAX_SCHEME.search(scheme) else None,
+            "city": _text(address.get("locality")),
+            "supplier_state": _text(address.get("region")),
+            "postal_code": _text(address.get("postalCode")),
+        }, location)
+        return key
