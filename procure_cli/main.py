@@ -160,6 +160,55 @@ def _check_mapping(m, paths: list[Path]) -> None:
 
 
 @app.command()
+def fetch(
+    mapping: Path = typer.Option(..., "--mapping", "-m", help="Mapping YAML with a `socrata:` block (domain, dataset, watermark) and the field mapping."),
+) -> None:
+    """Pull a Socrata open-data dataset's new rows (incremental by the mapping's watermark column) into
+    $PROCURE_HOME/fetched/<source>/ as JSON Lines (kept: the received data), then load them with the mapping. An app token is read from the
+    environment variable the mapping names (default SOCRATA_APP_TOKEN) and never printed or logged."""
+    from datetime import datetime, timezone
+
+    from ingestion.common.loader import ingest as run_ingest
+    from ingestion.common.loader import mapped_files
+    from ingestion.files.mapping import MappingError, load_mapping
+    from ingestion.socrata import SocrataError
+    from ingestion.socrata import fetch as socrata_fetch
+    from warehouse.settings import get_settings
+
+    settings = get_settings()
+    try:
+        m = load_mapping(mapping)
+    except MappingError as exc:
+        err.print(f"[red]mapping error[/red] {escape(str(exc))}")
+        raise typer.Exit(1)
+    if m.socrata is None:
+        err.print(f"[red]{escape(str(mapping))} has no `socrata:` block[/red] (domain, dataset, watermark): nothing to fetch")
+        raise typer.Exit(2)
+    source = m.source or m.socrata.dataset
+    root = settings.home / "fetched"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = root / source / f"{m.socrata.dataset}-{stamp}.jsonl"
+    state = settings.home / "status" / "socrata_watermarks.json"
+    with _exclusive("procure fetch"), _progress() as progress:
+        task = progress.add_task(f"fetching {m.socrata.name}", total=None)
+        try:
+            result = socrata_fetch(m.socrata, out, state,
+                                   progress=lambda rows, pages: progress.update(task, description=f"fetching {m.socrata.name}: {rows:,} rows, {pages} page(s)"))
+        except SocrataError as exc:
+            err.print(f"[red]fetch failed[/red] {escape(str(exc))}")
+            raise typer.Exit(1)
+        if result.file is None:
+            console.print(f"{m.socrata.name}: no new rows (watermark {result.watermark_before})")
+            return
+        console.print(f"{m.socrata.name}: {result.rows:,} row(s) in {result.pages} page(s) -> {result.file}; "
+                      f"watermark {result.watermark_before} -> {result.watermark_after}")
+        report = run_ingest(root, settings.warehouse, files=mapped_files(m, [result.file], source=source, landing=root))
+    _print_ingest(report)
+    if any(load.status == "rejected" for load in report.loads):
+        raise typer.Exit(1)
+
+
+@app.command()
 def reference(
     states: list[str] = typer.Option(..., "--state", "-s", help="Two-letter code of a state whose data you load (repeatable)."),
     first_year: int = typer.Option(2019, help="First calendar year of holidays."),

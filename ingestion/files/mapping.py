@@ -18,6 +18,9 @@ Format (docs/add-your-data.md has the full reference and a worked example)::
       records: data.items               # json: dotted path to the list of records (default: the top-level list)
       null_values: ["N/A", "-"]         # texts that mean "empty"
     ocds: {state_code: MX}              # format ocds only: the state code its rows get (and agency_type)
+    socrata: {domain: data.example.gov, dataset: abcd-1234, watermark: ":updated_at"}
+                                        # an open-data API instead of a file: `procure fetch --mapping` pulls the
+                                        # new rows (ingestion/socrata) and loads them with this mapping
     entities:
       purchase_orders:                  # a canonical entity
         distinct: false                 # true: one row per primary key (first occurrence), e.g. agencies from POs
@@ -59,7 +62,7 @@ SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".
                   ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
              "iso-8859-1": "latin-1", "cp1252": "cp1252", "windows-1252": "cp1252"}
-TOP_KEYS = {"version", "source", "files", "read", "entities", "ocds", "description"}
+TOP_KEYS = {"version", "source", "files", "read", "entities", "ocds", "socrata", "description"}
 READ_KEYS = {"format", "encoding", "delimiter", "header_row", "sheet", "records", "null_values"}
 ENTITY_KEYS = {"columns", "distinct"}
 SPEC_KEYS = {"from", "value", "template", "extract", "split", "map", "map_default", "cases", "default",
@@ -123,6 +126,7 @@ class Mapping:
     read: ReadOptions
     entities: tuple[EntityMapping, ...]
     ocds: dict[str, str] = field(default_factory=dict)
+    socrata: Any = None                 # ingestion.socrata.SocrataSource for `procure fetch`
     sha256: str = ""
 
     def format_for(self, file: Path) -> str:
@@ -346,6 +350,17 @@ def parse_mapping(text: str, path: Path) -> Mapping:
             raise MappingError(f"{path}:{_line(raw, 'entities')}: an OCDS mapping takes no entities: the importer maps OCDS onto every entity")
     elif "ocds" in raw:
         raise MappingError(f"{path}:{_line(raw, 'ocds')}: `ocds:` applies only with read.format: ocds")
+    socrata = None
+    if "socrata" in raw:
+        from ingestion.socrata import SocrataSource
+
+        try:
+            socrata = SocrataSource.from_config(raw["socrata"], where_from=f"{path}:{_line(raw, 'socrata')}")
+        except ValueError as exc:
+            raise MappingError(str(exc)) from None
+        if read.format not in (None, "jsonl"):
+            raise MappingError(f"{path}:{_line(raw, 'read')}: a socrata mapping reads what `procure fetch` writes (JSON Lines): drop read.format or set it to jsonl")
+        read = ReadOptions(**{**read.__dict__, "format": "jsonl"})
     schema = load_schema()
     entities = []
     raw_entities = raw.get("entities") or {}
@@ -378,7 +393,7 @@ def parse_mapping(text: str, path: Path) -> Mapping:
             raise MappingError(f"{path}:{_line(spec, 'distinct')}: {name}.distinct must be true or false")
         entities.append(EntityMapping(entity=e, columns=tuple(specs), distinct=distinct, line=line))
     return Mapping(path=path, source=str(source) if source else None, files=tuple(files), read=read,
-                   entities=tuple(entities), ocds=ocds, sha256=hashlib.sha256(text.encode()).hexdigest())
+                   entities=tuple(entities), ocds=ocds, socrata=socrata, sha256=hashlib.sha256(text.encode()).hexdigest())
 
 
 def load_mapping(path: Path) -> Mapping:

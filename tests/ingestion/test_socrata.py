@@ -430,3 +430,56 @@ def test_from_config_requires_domain_and_dataset_and_never_echoes_a_token():
     with pytest.raises(ValueError) as err:
         SocrataSource.from_config({"domain": "data.ny.gov", "dataset": "abcd-1234", "app_token_env": "s3cr3t-T0ken"})
     assert "s3cr3t-T0ken" not in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------- procure fetch
+FETCH_MAPPING = """
+version: 1
+source: ny_checkbook
+socrata: {{domain: "{domain}", dataset: {dataset}, scheme: http, watermark: ":updated_at", backoff_s: 0, max_retries: 2}}
+entities:
+  payments:
+    columns:
+      payment_id: check_number
+      state_code: {{value: NY}}
+      agency_id: {{template: "NY-{{agency}}"}}
+      supplier_id: {{template: "NY-NAME:{{vendor_name}}"}}
+      payee_name: vendor_name
+      payment_date: {{from: check_date, date_format: "%Y-%m-%dT%H:%M:%S.%g"}}
+      amount: check_amount
+"""
+
+
+def test_procure_fetch_pulls_new_rows_and_loads_them_with_the_mapping(portal, procure_home, tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    import duckdb
+    from typer.testing import CliRunner
+
+    from procure_cli.main import app
+
+    monkeypatch.setenv("SOCRATA_APP_TOKEN", "tok-secret-123")
+    mapping = tmp_path / "ny_payments.yml"
+    mapping.write_text(FETCH_MAPPING.format(domain=portal.domain, dataset=DATASET), encoding="utf-8")
+    portal.rows = [make_row(i, updated=ts(i)) for i in range(30)]
+    runner = CliRunner()
+
+    first = runner.invoke(app, ["fetch", "--mapping", str(mapping)])
+    assert first.exit_code == 0, first.output
+    portal.rows += [make_row(i, updated=ts(i)) for i in range(30, 45)]
+    second = runner.invoke(app, ["fetch", "--mapping", str(mapping)])
+    assert second.exit_code == 0, second.output
+    assert "tok-secret-123" not in first.output + second.output
+
+    con = duckdb.connect(str(procure_home / "warehouse" / "procure.duckdb"), read_only=True)
+    try:
+        rows, total = con.execute("SELECT count(*), sum(amount) FROM raw.payments").fetchone()
+        quarantined = con.execute("SELECT count(*) FROM quarantine.payments").fetchone()[0]
+        loads = con.execute("SELECT rows_in FROM raw._loads WHERE entity = 'payments' ORDER BY started_at").fetchall()
+        dates = con.execute("SELECT min(payment_date), max(payment_date) FROM raw.payments").fetchone()
+    finally:
+        con.close()
+    assert (rows, quarantined) == (45, 0)
+    assert total == sum(Decimal(r["check_amount"]) for r in portal.rows)
+    assert [n for (n,) in loads] == [30, 15]  # the second fetch brought only the new rows
+    assert str(dates[0]) == "2024-02-28"
