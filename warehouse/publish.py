@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from warehouse.durable import fsync_dir
 from warehouse.settings import REPO_ROOT, Settings, get_settings
 
 CURRENT_NAME = "current.duckdb"
@@ -105,19 +106,6 @@ def _remove(*paths: Path) -> None:
                 pass
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _duckdb_config(settings: Settings) -> dict[str, Any]:
     return {"memory_limit": settings.duckdb_memory, "threads": settings.duckdb_threads}
 
@@ -176,7 +164,7 @@ def publish(
         sidecar_tmp.write_text(json.dumps(_sidecar(info, tables, warehouse_path), indent=2, sort_keys=True))
         os.replace(tmp_path, final_path)
         os.replace(sidecar_tmp, sidecar_path)
-        _fsync_dir(snapshots_dir)
+        fsync_dir(snapshots_dir)
     except BaseException as e:
         _remove(tmp_path, sidecar_tmp, final_path, sidecar_path)
         if isinstance(e, PublishError) or not isinstance(e, Exception):
@@ -283,7 +271,7 @@ def _switch_current(settings: Settings, snapshot_id: str) -> None:
     except BaseException:
         _remove(link_tmp)
         raise
-    _fsync_dir(published)
+    fsync_dir(published)
 
 
 def rollback(snapshot_id: str | None = None, settings: Settings | None = None) -> SnapshotInfo:

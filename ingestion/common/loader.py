@@ -8,6 +8,7 @@ commit in one transaction, so a crash leaves either the whole file loaded or not
 """
 
 import hashlib
+from fnmatch import fnmatch
 import re
 import tempfile
 import uuid
@@ -18,6 +19,7 @@ from typing import Callable, Iterable
 
 import duckdb
 import polars as pl
+import yaml
 
 from ingestion.common.parsing import parse_expr, typed_select, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
@@ -137,15 +139,27 @@ def _entity_for(name: str) -> str | None:
     return None
 
 
-def _source_mappings(folder: Path) -> tuple[list[Mapping], list[str]]:
-    """The valid mappings (*.yml) anywhere under a source folder, and the errors of the invalid ones."""
-    mappings, errors = [], []
+def _claimed_globs(path: Path) -> list[str]:
+    """The `files:` globs of a mapping that failed validation, read leniently; all files of its folder when even
+    that is unreadable (an invalid mapping's files must wait for the fix, not load as something else)."""
+    try:
+        files = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("files")
+    except Exception:  # noqa: BLE001 - any YAML or shape problem: claim everything
+        return ["*"]
+    if isinstance(files, str):
+        return [files]
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) and files else ["*"]
+
+
+def _source_mappings(folder: Path) -> tuple[list[Mapping], list[tuple[Path, str, list[str]]]]:
+    """The valid mappings (*.yml) anywhere under a source folder, and the invalid ones as (path, error, globs)."""
+    mappings, invalid = [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MAPPING_SUFFIXES):
         try:
             mappings.append(load_mapping(path))
         except MappingError as exc:
-            errors.append(str(exc))
-    return mappings, errors
+            invalid.append((path, str(exc), _claimed_globs(path)))
+    return mappings, invalid
 
 
 def discover(landing: Path, errors: list[str] | None = None) -> tuple[list[LandingFile], list[str]]:
@@ -158,13 +172,14 @@ def discover(landing: Path, errors: list[str] | None = None) -> tuple[list[Landi
     if not landing.exists():
         return found, unrecognised
     mappings: dict[Path, list[Mapping]] = {}
+    broken: dict[Path, list[tuple[Path, str, list[str]]]] = {}
     for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        valid, invalid = _source_mappings(folder)
-        mappings[folder] = valid
+        mappings[folder], broken[folder] = _source_mappings(folder)
+        messages = [error for _, error, _ in broken[folder]]
         if errors is not None:
-            errors.extend(invalid)
-        elif invalid:
-            unrecognised.extend(f"mapping not used: {e}" for e in invalid)
+            errors.extend(messages)
+        else:
+            unrecognised.extend(f"mapping not used: {e}" for e in messages)
     for path in sorted(p for p in landing.rglob("*") if p.is_file()):
         rel = path.relative_to(landing)
         if path.name.startswith(".") or path.suffix.lower() in MAPPING_SUFFIXES:
@@ -173,6 +188,11 @@ def discover(landing: Path, errors: list[str] | None = None) -> tuple[list[Landi
             unrecognised.append(f"{rel}: files must sit in a source folder, landing/<source>/<entity>.csv")
             continue
         folder = landing / rel.parts[0]
+        claimed_by = [p for p, _, globs in broken.get(folder, []) if path.is_relative_to(p.parent)
+                      and any(fnmatch(str(path.relative_to(p.parent)), g) for g in globs)]
+        if claimed_by:
+            unrecognised.append(f"{rel}: not loaded: its mapping {claimed_by[0].relative_to(landing)} is invalid (fix it, then run again)")
+            continue
         matching = [m for m in mappings.get(folder, [])
                     if path.is_relative_to(m.path.parent) and m.applies_to(str(path.relative_to(m.path.parent)))]
         if matching:
@@ -225,18 +245,20 @@ class _Prepared:
     has_location: bool = False        # _text carries _location (OCDS: where in the JSON the row came from)
 
 
-def _read_cached(lf: LandingFile, sha: str, fmt: str, opts: ReadOptions, tmpdir: Path) -> list[str]:
-    """Read a file once per ingest even when a mapping takes several entities from it."""
-    cached = tmpdir / f"read-{sha[:16]}-{fmt}.parquet"
+def _read_cached(lf: LandingFile, sha: str, fmt: str, opts: ReadOptions, tmpdir: Path) -> tuple[Path, list[str]]:
+    """Read a file once per ingest even when a mapping takes several entities from it; the cache key holds the
+    read options too (two mappings may read two sheets of one workbook). Returns the text Parquet and header."""
+    key = hashlib.sha256(repr((fmt, opts)).encode()).hexdigest()[:12]
+    cached = tmpdir / f"read-{sha[:16]}-{key}.parquet"
     header_file = cached.with_suffix(".header")
     if not header_file.exists():
         header = read_table(lf.path, fmt, cached, opts)
         header_file.write_text("\n".join(header), encoding="utf-8")
-    return header_file.read_text(encoding="utf-8").split("\n")
+    return cached, header_file.read_text(encoding="utf-8").split("\n")
 
 
 def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
-    header = _read_cached(lf, sha, "csv", ReadOptions(), tmpdir)
+    text, header = _read_cached(lf, sha, "csv", ReadOptions(), tmpdir)
     mapping, extra = _map_header(e, header, lf.relative)
     messages = []
     if extra:
@@ -248,7 +270,7 @@ def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) 
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
         f"FROM read_parquet(?)",
-        [str(tmpdir / f"read-{sha[:16]}-csv.parquet")],
+        [str(text)],
     )
     return _Prepared(set(mapping), messages)
 
@@ -258,14 +280,14 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
     assert m is not None
     em: EntityMapping = next(x for x in m.entities if x.entity.name == e.name)
     fmt = m.format_for(lf.path)
-    header = _read_cached(lf, sha, fmt, m.read, tmpdir)
+    text_path, header = _read_cached(lf, sha, fmt, m.read, tmpdir)
     missing = missing_sources(m, header)
     if missing:
         raise IngestionError(
             f"{lf.relative}: the mapping {m.path} names column(s) the file does not have: {', '.join(missing)}; "
             f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}"
         )
-    text = str(tmpdir / f"read-{sha[:16]}-{fmt}.parquet")
+    text = str(text_path)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _text AS {select_sql(em, header, 'read_parquet(?)', m.read.null_values)}", [text])
     messages = [f"mapping {m.path} (sha256 {m.sha256[:12]})"]
     if em.distinct:
@@ -332,7 +354,7 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path) -> 
             prepared = _prepare_ocds(con, lf, e, sha, tmpdir)
         else:
             prepared = _prepare_mapped(con, lf, e, sha, tmpdir)
-    except (ReadError, MappingError, IngestionError, pl.exceptions.PolarsError, OSError) as exc:
+    except (ReadError, MappingError, IngestionError, pl.exceptions.PolarsError, OSError, duckdb.Error) as exc:
         # The file cannot be read as a table at all: nothing to load, recorded as rejected.
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if not message.startswith(lf.relative):

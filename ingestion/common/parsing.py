@@ -13,9 +13,9 @@ def blank(expr: str) -> str:
 
 
 def _money_text(expr: str) -> str:
-    # "$1,234.50" -> "1234.50"; "(12.00)" and "12.00-" are negatives in accounting exports.
-    s = f"trim({expr})"
-    stripped = f"regexp_replace({s}, '[$,()\\s]', '', 'g')"
+    # "$1,234.50" -> "1234.50"; "(12.00)", "$(12.00)", "($12.00)" and "12.00-" are negatives in accounting exports.
+    s = f"regexp_replace(trim({expr}), '[$\\s]', '', 'g')"
+    stripped = f"regexp_replace({s}, '[,()]', '', 'g')"
     negative = f"(({s} LIKE '(%)') OR ({s} LIKE '%-' AND {s} NOT LIKE '-%'))"
     unsigned = f"regexp_replace({stripped}, '-$', '')"
     return f"(CASE WHEN {negative} THEN '-' || regexp_replace({unsigned}, '^-', '') ELSE {unsigned} END)"
@@ -29,12 +29,16 @@ def parse_decimal(expr: str, precision: int, scale: int) -> str:
     return f"(CASE WHEN {wide} IS NOT NULL AND CAST({exact} AS DECIMAL(38,10)) = {wide} THEN {exact} END)"
 
 
+def strptime_sql(text: str, fmt_literal: str) -> str:
+    """TRY_STRPTIME that refuses years below 1000: DuckDB's %Y reads '24' in '07/01/24' as the year 24."""
+    parsed = f"TRY_STRPTIME({text}, {fmt_literal})"
+    return f"(CASE WHEN year({parsed}) >= 1000 THEN {parsed} END)"
+
+
 def parse_date(expr: str) -> str:
     s = f"trim({expr})"
-    return (
-        f"CAST(COALESCE(TRY_STRPTIME({s}, '%Y-%m-%d'), TRY_STRPTIME({s}, '%m/%d/%Y'),"
-        f" TRY_STRPTIME({s}, '%Y-%m-%dT%H:%M:%S'), TRY_STRPTIME({s}, '%Y-%m-%d %H:%M:%S')) AS DATE)"
-    )
+    formats = ("'%Y-%m-%d'", "'%m/%d/%Y'", "'%Y-%m-%dT%H:%M:%S'", "'%Y-%m-%d %H:%M:%S'")
+    return f"CAST(COALESCE({', '.join(strptime_sql(s, f) for f in formats)}) AS DATE)"
 
 
 def parse_integer(expr: str) -> str:

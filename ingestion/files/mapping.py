@@ -40,7 +40,8 @@ values not in the map pass through unchanged, so a wrong code is quarantined nam
 `map_default` is given), `cases` (first regular expression that matches gives the value, else `default`; a case may test
 another source column with `column:`),
 `default` (used when the value is empty), `date_format` (one strftime format or a list; a date that
-matches none is passed through and quarantined by the date check), `decimal_comma` (1.234,56 -> 1234.56).
+matches none is passed through to the loader, which still accepts ISO dates and MM/DD/YYYY and quarantines
+anything else), `decimal_comma` (1.234,56 -> 1234.56).
 Money text needs no option: `$`, thousands separators, parentheses and a trailing minus are parsed by the
 loader for every money column.
 """
@@ -53,8 +54,10 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
+from ingestion.common.parsing import strptime_sql
 from ingestion.common.schema import Entity, load_schema
 
 FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl", "ocds")
@@ -265,6 +268,11 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> Col
         formats = raw["date_format"] if isinstance(raw["date_format"], list) else [raw["date_format"]]
         if not all(isinstance(f, str) and "%" in f for f in formats):
             raise MappingError(f"{where}: date_format must be a strftime format like '%m/%d/%Y' (or a list of them)")
+        for f in formats:
+            try:
+                duckdb.execute("SELECT try_strptime('', ?)", [f])
+            except duckdb.Error as exc:
+                raise MappingError(f"{where}: date_format {f!r} is not a valid format: {str(exc).splitlines()[0]}") from None
         if e.column(target).type != "date":
             raise MappingError(f"{where}: date_format on a column of type {e.column(target).type}")
         kw["date_formats"] = tuple(formats)
@@ -461,7 +469,7 @@ def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
     if spec.decimal_comma:
         expr = f"replace(replace({expr}, '.', ''), ',', '.')"
     if spec.date_formats:
-        parsed = ", ".join(f"strftime(try_strptime(trim({expr}), {_lit(f)}), '%Y-%m-%d')" for f in spec.date_formats)
+        parsed = ", ".join(f"strftime({strptime_sql(f'trim({expr})', _lit(f))}, '%Y-%m-%d')" for f in spec.date_formats)
         expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE coalesce({parsed}, {expr}) END)"
     return expr
 
@@ -483,17 +491,17 @@ def missing_sources(mapping: Mapping, header: list[str]) -> list[str]:
 def select_sql(em: EntityMapping, header: list[str], relation: str, null_values: tuple[str, ...] = ()) -> str:
     """SELECT of the entity's canonical text columns (unmapped ones NULL) plus _row_number over `relation`.
 
-    With `distinct`, one row per primary key: the first in file order.
+    `null_values` empty the source columns before any transform. With `distinct`, one row per primary key:
+    the first in file order.
     """
     index = header_index(header)
+    if null_values:
+        listed = ", ".join(_lit(v) for v in null_values)
+        cols = ", ".join(f"CASE WHEN trim({_ident(h)}) IN ({listed}) THEN NULL ELSE {_ident(h)} END AS {_ident(h)}"
+                         for h in header if h != "_row_number")
+        relation = f"(SELECT {cols}, _row_number FROM {relation})"
     specs = {s.target: s for s in em.columns}
-    cols = []
-    for c in em.entity.columns:
-        if c.name in specs:
-            expr = column_sql(specs[c.name], index)
-            if null_values:
-                expr = f"(CASE WHEN trim({expr}) IN ({', '.join(_lit(v) for v in null_values)}) THEN NULL ELSE {expr} END)"
-            cols.append(f"CAST({expr} AS VARCHAR) AS {c.name}")
+    cols = [f"CAST({column_sql(specs[c.name], index)} AS VARCHAR) AS {c.name}" for c in em.entity.columns if c.name in specs]
     sql = f"SELECT {', '.join(cols)}, _row_number FROM {relation}"
     if em.distinct:
         keys = ", ".join(f"nullif(trim({k}), '')" for k in em.entity.primary_key)

@@ -35,26 +35,37 @@ def _check_header(header: list[str]) -> None:
         raise ReadError("empty file (no header)")
 
 
-def _transcode(path: Path, encoding: str, out: Path) -> Path:
-    """Re-encode a non-UTF-8 text file to UTF-8 (strictly: an undecodable byte is an error, not a '?')."""
+def _decode_strictly(path: Path, encoding: str, out: Path | None) -> None:
+    """Decode the whole file strictly (an undecodable byte is an error, never a silent '?'); with `out`, write
+    it re-encoded as UTF-8 there. Streams in blocks: memory stays bounded."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
-    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
-        for block in iter(lambda: src.read(1 << 20), b""):
-            try:
-                dst.write(decoder.decode(block))
-            except UnicodeDecodeError as exc:
-                raise ReadError(f"byte {offset + exc.start} is not valid {encoding}") from None
-            offset += len(block)
-        dst.write(decoder.decode(b"", final=True))
-    return out
+    dst = open(out, "w", encoding="utf-8", newline="") if out is not None else None
+    try:
+        with open(path, "rb") as src:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                try:
+                    text = decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    hint = "; set read.encoding (latin-1, cp1252) in a mapping" if encoding == "utf-8" else ""
+                    raise ReadError(f"byte {offset + exc.start} is not valid {encoding}{hint}") from None
+                if dst is not None:
+                    dst.write(text)
+                offset += len(block)
+            decoder.decode(b"", final=True)
+    finally:
+        if dst is not None:
+            dst.close()
 
 
 def read_csv(path: Path, out: Path, opts: ReadOptions, *, tsv: bool = False) -> list[str]:
     delimiter = "\t" if tsv else (opts.delimiter or ",")
     source = path
-    if opts.encoding != "utf-8":
-        source = _transcode(path, opts.encoding, out.with_suffix(".utf8.csv"))
+    if opts.encoding == "utf-8":
+        _decode_strictly(path, "utf-8", None)
+    else:
+        source = out.with_suffix(".utf8.csv")
+        _decode_strictly(path, opts.encoding, source)
     skip = opts.header_row - 1
     # Read the header ourselves: polars silently renames a repeated column (x, x_duplicated_0).
     with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
@@ -76,12 +87,17 @@ def read_xlsx(path: Path, out: Path, opts: ReadOptions) -> list[str]:
     elif opts.sheet is not None:
         kw["sheet_name"] = str(opts.sheet)
     try:
+        # the header as written: fastexcel renames a repeated column (Amount, Amount_1) when it reads the table
+        written = pl.read_excel(path, engine="calamine", has_header=False, infer_schema_length=0,
+                                read_options={"skip_rows": opts.header_row - 1, "n_rows": 1}, **kw)
+        _check_header([str(v) for v in written.row(0) if v is not None and str(v).strip()] if written.height else [])
         df = pl.read_excel(path, engine="calamine", read_options={"header_row": opts.header_row - 1},
                            infer_schema_length=0, **kw)
+    except ReadError:
+        raise
     except Exception as exc:  # fastexcel raises its own error types: report them as "cannot be read"
         raise ReadError(str(exc).splitlines()[0]) from None
     header = df.columns
-    _check_header([h for h in header])
     df = df.with_columns(pl.all().cast(pl.Utf8)).with_row_index("_row_number", offset=1)
     df = df.with_columns(pl.col("_row_number").cast(pl.Int64))
     df.write_parquet(out)

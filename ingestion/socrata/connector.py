@@ -60,6 +60,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from warehouse.durable import fsync_dir
+
 log = logging.getLogger("ingestion.socrata")
 
 MAX_PAGE_SIZE = 50_000  # the SODA 2.0 maximum for $limit (2.1 has none; large pages time out)
@@ -246,7 +248,7 @@ def fetch(
             os.fsync(out.fileno())
         if rows:
             os.replace(tmp_name, out_file)
-            _fsync_dir(out_file.parent)
+            fsync_dir(out_file.parent)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
         if session is None:
@@ -345,20 +347,6 @@ def _write_atomically(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_name, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX; a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
