@@ -1,5 +1,8 @@
 """The Dagster code location (workspace.yaml points here).
 
+Assets: raw.* (ingestion) -> resolution.supplier_matches (supplier resolution in Python) -> dbt models ->
+gate checks -> published/snapshot.
+
 Operations (all visible in `make dev`):
 - jobs: procure_job (everything, one in-process run; `procure run` executes it) and ingest_job (raw only);
 - schedule daily_procure_run: procure_job daily (PROCURE_SCHEDULE_CRON, default "0 6 * * *", in
@@ -19,12 +22,13 @@ from orchestration.defs.ingestion.assets import ingest_landing
 from orchestration.defs.ingestion.sensors import landing_sensor
 from orchestration.defs.pipeline.schedules import daily_schedule
 from orchestration.defs.publish.assets import published_snapshot
+from orchestration.defs.resolution.assets import supplier_matches
 from orchestration.defs.transform.assets import dbt_models
 from orchestration.jobs import ingest_job, procure_job
 from orchestration.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[ingest_landing, dbt_models, published_snapshot],
+    assets=[ingest_landing, supplier_matches, dbt_models, published_snapshot],
     asset_checks=GATE_CHECKS,
     jobs=[procure_job, ingest_job],
     schedules=[daily_schedule()],

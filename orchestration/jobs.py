@@ -10,9 +10,10 @@ procure_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
     description=(
-        "Ingest the landing area, build every dbt model and test (the fiscal-month facts incrementally: only "
-        "the months touched by new loads; resource dbt_options.full_refresh rebuilds everything), run the "
-        "gate, publish a snapshot. `procure run` executes it; the daily schedule launches it."
+        "Ingest the landing area, resolve the supplier records, build every dbt model and test (the "
+        "fiscal-month facts incrementally: only the months touched by new loads; resource "
+        "dbt_options.full_refresh rebuilds everything), run the gate, publish a snapshot. `procure run` "
+        "executes it; the daily schedule launches it."
     ),
 )
 

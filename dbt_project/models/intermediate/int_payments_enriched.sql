@@ -48,6 +48,8 @@ classified as (
         {{ fiscal_year('payments.payment_date', 'states.fiscal_year_start_month') }} as fiscal_year,
         {{ fiscal_month('payments.payment_date', 'states.fiscal_year_start_month') }} as fiscal_month,
         payments.amount,
+        -- amounts are never converted: a payment without a currency is in US dollars (canonical schema)
+        coalesce(payments.currency, 'USD') as currency,
         -- no or an unknown commodity code is not addressable
         coalesce(commodity_codes.is_addressable, false) as is_addressable,
         payments.payment_method,
@@ -109,6 +111,7 @@ final as (
         classified.fiscal_year,
         classified.fiscal_month,
         classified.amount,
+        classified.currency,
         classified.is_addressable,
         classified.contract_id is not null as is_on_contract,
         coalesce(

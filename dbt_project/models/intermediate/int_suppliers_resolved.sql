@@ -1,12 +1,30 @@
-{#- v1 supplier resolution: one row per supplier record with the supplier_key of the real supplier.
-    - a record with a tax id: key from the tax id (digits and letters only);
-    - a record without one: key from its normalised name, except when exactly one tax id is known for
-      that normalised name, then it joins that tax id's key (an unambiguous match only);
-    Keys are hashes, so the tax id never leaves the working warehouse in clear. -#}
+{#- Supplier resolution: one row per supplier record with the supplier_key of the real supplier.
+    The resolution itself runs in Python before dbt (ingestion/resolution/suppliers.py, Dagster asset
+    resolution/supplier_matches): tax id, normalised name, name without the legal form and fuzzy names
+    (rapidfuzz), with a veto on conflicting tax ids. This model takes the key, the method, the score and the
+    evidence from its table and adds the record's attributes.
+    A record the step has not seen yet (loaded after its last run, e.g. dbt materialised alone after a
+    landing-sensor load) falls back to the v1 rule without the name-to-tax-id step: the key of its own tax
+    id, else of its normalised name, with resolution_method 'unresolved' (a warning test counts them).
+    The pre-hook creates the step's table empty when the warehouse has none yet (a fresh warehouse built by
+    dbt alone): every record is then unresolved. Keys are hashes: no tax id in clear. -#}
+{{ config(pre_hook=[
+    "create schema if not exists resolution",
+    "create table if not exists {{ source('resolution', 'supplier_matches') }} ("
+    ~ " supplier_id {{ dbt.type_string() }}, supplier_key {{ dbt.type_string() }},"
+    ~ " key_basis {{ dbt.type_string() }}, method {{ dbt.type_string() }}, score decimal(5, 2),"
+    ~ " matched_supplier_id {{ dbt.type_string() }}, evidence {{ dbt.type_string() }},"
+    ~ " cluster_size {{ dbt.type_int() }}, _loaded_at {{ dbt.type_timestamp() }})"
+]) }}
+
 with
 
 suppliers as (
     select * from {{ ref('stg_raw__suppliers') }}
+),
+
+matches as (
+    select * from {{ source('resolution', 'supplier_matches') }}
 ),
 
 normalised as (
@@ -23,55 +41,39 @@ normalised as (
     from suppliers
 ),
 
-names_with_one_tax_id as (
-    select
-        normalized_name,
-        min(tax_id_clean) as tax_id_clean
-    from normalised
-    where tax_id_clean is not null
-    group by normalized_name
-    having count(distinct tax_id_clean) = 1
-),
-
-resolved as (
+final as (
     select
         normalised.supplier_id,
+        coalesce(
+            matches.supplier_key,
+            case
+                when normalised.tax_id_clean is not null
+                    then {{ dbt.hash(dbt.concat(["'tax:'", 'normalised.tax_id_clean'])) }}
+                else {{ dbt.hash(dbt.concat(["'name:'", "coalesce(normalised.normalized_name, '')"])) }}
+            end
+        ) as supplier_key,
+        coalesce(
+            matches.key_basis,
+            case when normalised.tax_id_clean is not null then 'tax_id' else 'name' end
+        ) as key_basis,
+        coalesce(matches.method, 'unresolved') as resolution_method,
+        matches.score as match_score,
+        matches.matched_supplier_id,
+        coalesce(
+            matches.evidence,
+            'not resolved: the record is not in resolution.supplier_matches (the resolution step has not run '
+            || 'since it was loaded); key from its own tax id, else its normalised name'
+        ) as match_evidence,
         normalised.supplier_name,
         normalised.normalized_name,
         normalised.supplier_state,
         normalised.is_small_business,
         normalised.is_diverse_business,
         normalised.registration_valid_from,
-        normalised.registration_valid_to,
-        case
-            when normalised.tax_id_clean is not null then 'tax_id'
-            when names_with_one_tax_id.tax_id_clean is not null then 'name_to_tax_id'
-            else 'name'
-        end as resolution_method,
-        coalesce(normalised.tax_id_clean, names_with_one_tax_id.tax_id_clean) as resolved_tax_id
+        normalised.registration_valid_to
     from normalised
-    left join names_with_one_tax_id
-        on normalised.normalized_name = names_with_one_tax_id.normalized_name
-),
-
-final as (
-    select
-        supplier_id,
-        case
-            when resolved_tax_id is not null
-                then {{ dbt.hash(dbt.concat(["'tax:'", 'resolved_tax_id'])) }}
-            else {{ dbt.hash(dbt.concat(["'name:'", "coalesce(normalized_name, '')"])) }}
-        end as supplier_key,
-        case when resolved_tax_id is not null then 'tax_id' else 'name' end as key_basis,
-        resolution_method,
-        supplier_name,
-        normalized_name,
-        supplier_state,
-        is_small_business,
-        is_diverse_business,
-        registration_valid_from,
-        registration_valid_to
-    from resolved
+    left join matches
+        on normalised.supplier_id = matches.supplier_id
 )
 
 select * from final

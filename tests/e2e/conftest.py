@@ -1,0 +1,29 @@
+"""Shared by the end-to-end tests: the default data set (`procure generate` with its defaults: scale 0.02,
+seed 42) run through the real CLI (`procure run`) once per session, for every module that measures against
+its ground truth."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCURE_", "DAGSTER_HOME"))}
+    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false")
+    return subprocess.run([str(BIN / "procure"), *args], env=env, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="session")
+def default_home(tmp_path_factory) -> Path:
+    """PROCURE_HOME of a whole run on the default data set: landing/, truth/, warehouse/, published/."""
+    home = tmp_path_factory.mktemp("default_data_set") / "data"
+    gen = procure(home, "generate")
+    assert gen.returncode == 0, gen.stdout + gen.stderr
+    run = procure(home, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    return home
