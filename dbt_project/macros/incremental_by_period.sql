@@ -6,7 +6,8 @@
     Which periods a build writes (the plan, incremental_by_period_plan):
     - backfill: vars period_start and period_end (ISO dates, end exclusive) -> exactly the months in
       [period_start, period_end). Written rows keep the table's watermark (a backfill does not advance it).
-    - first build, --full-refresh, or a table without the period columns (built before they existed): every
+    - first build, --full-refresh, or a table without the period columns or another column the model documents
+      (built before they existed; on_schema_change would add it empty to the months not rewritten): every
       period. Written rows carry the watermark max(_loaded_at) over every upstream raw source.
     - otherwise (incremental): let W = max(_loaded_through) of the table (every raw row loaded at or before W
       is reflected in every period). If W is unknown, or a raw source upstream of the fact other than its
@@ -71,20 +72,23 @@
     {%- endif -%}
     {%- set sources = procure_upstream_raw_sources(model.unique_id) -%}
     {%- set changes = incremental_by_period_changes(model.name) -%}
-    {%- set has_columns = is_incremental() and procure_has_columns(this, [period_column, '_loaded_through']) -%}
+    {#- the period columns and every documented column: a table built before one existed is rebuilt whole -#}
+    {%- set missing_columns = procure_missing_columns(this, [period_column, '_loaded_through'] + (model.columns.keys() | list))
+                              if is_incremental() else [] -%}
+    {%- set has_columns = is_incremental() and not missing_columns -%}
+    {%- set predates = 'the table predates its column(s) ' ~ (missing_columns | join(', ')) ~ ': rebuilding every period' -%}
     {%- set state = procure_watermarks(this if has_columns else none, sources, changes.drivers) -%}
     {%- if plan.mode == 'backfill' -%}
         {%- if has_columns -%}
             {%- do plan.update({'loaded_through': procure_timestamp_literal(state.watermark)}) -%}
         {%- elif is_incremental() -%}
-            {%- do plan.update({'mode': 'full', 'predicate': '1 = 1',
-                                'reason': 'the table predates its period columns: rebuilding every period'}) -%}
+            {%- do plan.update({'mode': 'full', 'predicate': '1 = 1', 'reason': predates}) -%}
         {%- endif -%}
     {%- endif -%}
     {%- if plan.mode == 'full' -%}
         {%- do plan.update({'loaded_through': procure_timestamp_literal(state.loaded_through)}) -%}
         {%- if is_incremental() and not has_columns -%}
-            {%- do plan.update({'reason': 'the table predates its period columns: rebuilding every period'}) -%}
+            {%- do plan.update({'reason': predates}) -%}
         {%- elif is_incremental() and state.watermark is none -%}
             {%- do plan.update({'reason': 'no watermark in the table: rebuilding every period'}) -%}
         {%- elif is_incremental() and state.changed_others -%}
@@ -168,12 +172,14 @@
 {%- endmacro %}
 
 
-{% macro procure_has_columns(relation, names) -%}
+{#- The names (of `names`) that are not columns of the relation, in order, without duplicates. -#}
+{% macro procure_missing_columns(relation, names) -%}
     {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-    {%- for name in names if name | lower not in present -%}
-        {{ return(false) }}
+    {%- set missing = [] -%}
+    {%- for name in names if name | lower not in present and name | lower not in missing -%}
+        {%- do missing.append(name | lower) -%}
     {%- endfor -%}
-    {{ return(true) }}
+    {{ return(missing) }}
 {%- endmacro %}
 
 

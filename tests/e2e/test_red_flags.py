@@ -8,9 +8,6 @@ recall >= 0.95 and precision >= 0.90; all rules are measured before one assertio
 """
 
 import csv
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,32 +16,15 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent
-SCALE = "0.02"
-SEED = "42"
 RULES = [f"RF{i:02d}" for i in range(1, 21)]
 MIN_RECALL = 0.95
 MIN_PRECISION = 0.90
 
 
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCURE_", "DAGSTER_HOME"))}
-    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false")
-    return env
-
-
-def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "procure"), *args], env=_env(home), capture_output=True, text=True, timeout=1800)
-
-
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("red_flags") / "data"
-    gen = procure(home, "generate", "--scale", SCALE, "--seed", SEED)
-    assert gen.returncode == 0, gen.stdout + gen.stderr
-    run = procure(home, "run")
-    assert run.returncode == 0, run.stdout + run.stderr
-    return home
+def published(default_home) -> Path:
+    """The default data set (scale 0.02, seed 42), run once per session (tests/e2e/conftest.py)."""
+    return default_home
 
 
 def _expected(home: Path) -> dict[str, set[tuple[str, str]]]:

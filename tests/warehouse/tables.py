@@ -16,7 +16,7 @@ CREATE TABLE marts.fct_payments (
     payment_date DATE, fiscal_year INTEGER, fiscal_month INTEGER, amount DECIMAL(18, 2),
     is_addressable BOOLEAN, is_on_contract BOOLEAN, is_within_contract_term BOOLEAN, is_in_covered_category BOOLEAN,
     payment_method VARCHAR, discount_taken DECIMAL(18, 2), interest_paid DECIMAL(18, 2), _load_id VARCHAR,
-    period_month DATE, _loaded_through TIMESTAMP, _invocation_id VARCHAR
+    period_month DATE, _loaded_through TIMESTAMP, _invocation_id VARCHAR, currency VARCHAR
 )"""
 
 KPI_VALUES_DDL = """
@@ -66,7 +66,7 @@ def write_payments(path: Path, n: int = 12) -> None:
                    'S' || (i % 4), 'K' || (i % 4), '43211500', 'IT', NULL, 'I-' || i, 'PO-' || i,
                    DATE '2024-07-01' + i::INTEGER, 2025, 1 + (i % 12)::INTEGER, (100 + i)::DECIMAL(18, 2),
                    TRUE, i % 2 = 0, TRUE, TRUE, 'ach', 0, 0, 'load-1',
-                   date_trunc('month', DATE '2024-07-01' + i::INTEGER)::DATE, TIMESTAMP '2024-12-01 00:00:00', 'inv-1'
+                   date_trunc('month', DATE '2024-07-01' + i::INTEGER)::DATE, TIMESTAMP '2024-12-01 00:00:00', 'inv-1', 'USD'
             FROM range(?) AS t(i)
             """,
             [n],
@@ -91,7 +91,8 @@ def write_kpis(path: Path, values=KPI_VALUES, definitions=KPI_DEFINITIONS, schem
 
 DIMENSIONS_SQL = [
     "CREATE SCHEMA IF NOT EXISTS marts",
-    "CREATE TABLE marts.dim_state AS SELECT * FROM (VALUES ('CA', 'California'), ('TX', 'Texas')) AS t(state_code, state_name)",
+    "CREATE TABLE marts.dim_state AS SELECT * FROM (VALUES ('CA', 'California', 'USD'), ('TX', 'Texas', 'USD')) "
+    "AS t(state_code, state_name, currency)",
     "CREATE TABLE marts.dim_agency AS SELECT * FROM (VALUES ('A0', 'CA'), ('A1', 'TX'), ('A2', 'CA')) AS t(agency_id, state_code)",
     "CREATE TABLE marts.dim_supplier AS SELECT 'K' || i AS supplier_key FROM range(4) AS r(i)",
     "CREATE TABLE marts.dim_contract AS SELECT * FROM (VALUES ('C-1'), ('C-2')) AS t(contract_id)",

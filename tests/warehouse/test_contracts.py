@@ -95,3 +95,22 @@ def test_facts_check_their_foreign_keys_and_dates(published):
         assert "state_code" in references, f"{schema}.{table}: state_code must refer to dim_state"
         windows = [b for t, b, _ in checks if t == "failed_rows" and "1990-01-01" in str(b.get("expression"))]
         assert windows, f"{schema}.{table}: no date window"
+
+
+MONEY_TABLES_WITH_CURRENCY = {"fct_payments", "fct_awards", "fct_solicitations", "fct_bids", "dim_contract",
+                              "fct_contract_amendments"}
+
+
+def test_tables_with_a_currency_hold_it_to_the_states_currency(published):
+    # Amounts are never converted: every money row must be in its state's currency (dim_state.currency).
+    with_currency = {t for (s, t), node in published.items() if "currency" in node["columns"] and t != "dim_state"}
+    assert with_currency == MONEY_TABLES_WITH_CURRENCY
+    assert "currency" in published[("marts", "dim_state")]["columns"]
+    for table in sorted(with_currency):
+        checks = _checks(_contract("marts", table))
+        (body,) = [b for t, b, _ in checks if t == "failed_rows" and b.get("qualifier") == "state_currency"]
+        assert body["name"] == "currency is the state's currency", table
+        query = body["query"]
+        assert f"FROM marts.{table} AS t" in query and "marts.dim_state" in query, table
+        assert "AS state_currency" in query and "AS rows" in query, table
+        assert ("missing", "currency") in [(t, c) for t, _, c in checks], table

@@ -18,6 +18,7 @@ from warehouse.gate import VolumeBaseline, contract_path, gated_datasets, verify
 
 WINDOW = "payment_date within 1990-01-01..NOW+1y"
 RECONCILE = "rows and amount per state = staging"
+CURRENCY = "currency is the state's currency"
 VOLUME = "row count vs previous snapshot"
 
 
@@ -62,7 +63,7 @@ def test_clean_payments_pass_every_check(payments_db):
     assert {"columns and types", VOLUME, "payment_id not missing", "payment_id unique",
             "fiscal_month in 1..12", WINDOW, RECONCILE, "agency_id in dim_agency", "state_code in dim_state",
             "supplier_key in dim_supplier", "contract_id in dim_contract", "discount_taken >= 0",
-            "payment_method in (ach, check, pcard, wire)"} <= names
+            "payment_method in (ach, check, pcard, wire)", CURRENCY, "currency not missing"} <= names
     for column in ("state_code", "agency_id", "supplier_id", "payment_date", "amount", "fiscal_year"):
         assert f"{column} not missing" in names
 
@@ -111,6 +112,8 @@ PAYMENT_CASES = {
                            "contract_id in dim_contract", 1, ["contract_id=C-404"], set()),
     "reference state": ("UPDATE marts.fct_payments SET state_code = 'ZZ' WHERE payment_id = 'P-001'",
                         "state_code in dim_state", 1, ["state_code=ZZ"], {RECONCILE}),
+    "missing currency": ("UPDATE marts.fct_payments SET currency = NULL WHERE payment_id = 'P-002'",
+                         "currency not missing", 1, ["payment_id=P-002"], {CURRENCY}),
 }
 
 
@@ -127,6 +130,48 @@ def test_each_payments_rule_trips_and_names_offending_keys(payments_db, case):
     assert outcome.failed_rows == rows
     assert outcome.sample_keys == keys
     assert f"marts.fct_payments: check '{check}' failed on {rows} row(s), e.g. {keys[0]}" in report.summary()
+
+
+# (statements, the sample naming the state, the currency of its rows and the state's): Texas has P-001, P-003,
+# ..., P-011 (6 payments), California the even ones.
+CURRENCY_CASES = {
+    "payments in another currency than the state's (USD)": (
+        ["UPDATE marts.fct_payments SET currency = 'MXN' WHERE payment_id IN ('P-001', 'P-003', 'P-005')"],
+        "state_code=TX currency=MXN state_currency=USD rows=3"),
+    "a USD payment in a state whose money is in pesos": (
+        ["UPDATE marts.dim_state SET currency = 'MXN' WHERE state_code = 'TX'",
+         "UPDATE marts.fct_payments SET currency = 'MXN' WHERE state_code = 'TX' AND payment_id <> 'P-007'"],
+        "state_code=TX currency=USD state_currency=MXN rows=1"),
+}
+
+
+@pytest.mark.parametrize("case", CURRENCY_CASES)
+def test_a_payment_in_another_currency_than_its_states_fails_naming_state_and_currencies(payments_db, case):
+    statements, sample = CURRENCY_CASES[case]
+    execute(payments_db, *statements)
+    report = verify(payments_db, "marts", "fct_payments")
+    assert not report.passed
+    fails = failing(report)
+    assert set(fails) == {CURRENCY}, report.summary()
+    assert fails[CURRENCY].outcome == "FAILED"
+    assert fails[CURRENCY].failed_rows == 1  # one (state, currency) pair; rows= counts its payments
+    assert fails[CURRENCY].sample_keys == [sample]
+    assert report.summary() == f"marts.fct_payments: check '{CURRENCY}' failed on 1 row(s), e.g. {sample}"
+
+
+def test_payments_in_their_states_currency_pass_also_when_it_is_not_usd(payments_db):
+    execute(payments_db, "UPDATE marts.dim_state SET currency = 'MXN' WHERE state_code = 'TX'",
+            "UPDATE marts.fct_payments SET currency = 'MXN' WHERE state_code = 'TX'")
+    report = verify(payments_db, "marts", "fct_payments")
+    assert report.passed, report.summary()
+    assert next(c for c in report.checks if c.check == CURRENCY).outcome == "PASSED"
+
+
+def test_the_currency_check_leaves_unknown_states_to_the_reference_check(payments_db):
+    # A payment of a state missing from dim_state has no state currency to compare with: only the reference
+    # check (and the reconciliation per state) name it.
+    execute(payments_db, "UPDATE marts.fct_payments SET state_code = 'ZZ', currency = 'EUR' WHERE payment_id = 'P-004'")
+    assert CURRENCY not in failing(verify(payments_db, "marts", "fct_payments"))
 
 
 def test_reconciliation_names_the_state_whose_money_differs(payments_db):

@@ -60,6 +60,8 @@ contract_terms as (
         terms.amendment_count,
         contracts.original_value,
         contracts.current_value,
+        -- the contract's currency (never converted; none given = USD)
+        coalesce(contracts.currency, 'USD') as currency,
         contracts.admin_fee_rate
     from contracts
     inner join terms
@@ -141,6 +143,7 @@ final as (
         cast(contract_terms.current_value - contract_terms.original_value as decimal(18, 2)) as value_growth,
         cast(contract_terms.current_value - contract_terms.original_value as {{ type_double() }})
         / nullif(cast(contract_terms.original_value as {{ type_double() }}), 0) as value_growth_pct,
+        contract_terms.currency,
         contract_terms.admin_fee_rate,
         successors.successor_contract_id is not null as has_successor,
         successors.successor_contract_id,

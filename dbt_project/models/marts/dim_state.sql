@@ -22,6 +22,7 @@ final as (
         states.state_name,
         states.fiscal_year_start_month,
         states.small_business_goal_pct,
+        states.currency,
         coalesce(agency_counts.agency_count, 0) as agency_count
     from states
     left join agency_counts

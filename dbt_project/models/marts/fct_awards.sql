@@ -71,6 +71,8 @@ final as (
         awards.published_date,
         {{ dbt.datediff('awards.award_date', 'awards.published_date', 'day') }} as award_to_publication_days,
         cast(awards.award_value as decimal(18, 2)) as award_value,
+        -- the award's currency (never converted; none given = USD)
+        coalesce(awards.currency, 'USD') as currency,
         award_contracts.contract_id,
         cast(coalesce(award_contracts.citing_contract_count, 0) as int) as citing_contract_count,
         award_contracts.signed_date as contract_signed_date,

@@ -27,6 +27,8 @@ bidders as (
         suppliers.supplier_key,
         bids.submitted_date,
         bids.bid_amount,
+        -- the bid's currency (never converted; none given = USD)
+        coalesce(bids.currency, 'USD') as currency,
         bids.is_responsive
     from bids
     left join suppliers
@@ -68,6 +70,7 @@ final as (
         bidders.supplier_key,
         bidders.submitted_date,
         cast(bidders.bid_amount as decimal(18, 2)) as bid_amount,
+        bidders.currency,
         bidders.is_responsive,
         cast(responsive_ranks.responsive_rank as int) as responsive_rank,
         coalesce(responsive_ranks.responsive_rank = 1, false) as is_lowest_responsive,

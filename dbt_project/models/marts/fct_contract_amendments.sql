@@ -27,6 +27,8 @@ sequenced as (
         amendments.value_change,
         amendments.new_end_date,
         amendments.reason,
+        -- the amendment's currency (never converted; none given = USD)
+        coalesce(amendments.currency, 'USD') as currency,
         max(amendments.new_end_date) over (
             partition by amendments.contract_id
             order by
@@ -62,6 +64,7 @@ with_contract as (
         contracts.original_value,
         sequenced.value_change,
         sequenced.cumulative_value_change,
+        sequenced.currency,
         contracts.end_date as original_end_date,
         case
             when sequenced.prior_latest_new_end_date > contracts.end_date
@@ -97,6 +100,7 @@ final as (
         cast(cumulative_value_change as decimal(18, 2)) as cumulative_value_change,
         cast(cumulative_value_change as {{ type_double() }})
         / nullif(cast(original_value as {{ type_double() }}), 0) as cumulative_value_change_pct,
+        currency,
         original_end_date,
         prior_effective_end_date,
         new_end_date,

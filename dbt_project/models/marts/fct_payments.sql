@@ -36,7 +36,10 @@ final as (
         _load_id,
         cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as period_month,
         {{ period_plan.loaded_through }} as _loaded_through,
-        {{ period_plan.invocation }} as _invocation_id
+        {{ period_plan.invocation }} as _invocation_id,
+        -- last: columns added later go at the end, where on_schema_change adds them to an existing table (the
+        -- plan then rewrites every period, as for any documented column the table lacks)
+        currency
     from payments
 )
 

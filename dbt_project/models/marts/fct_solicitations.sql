@@ -1,6 +1,8 @@
 {#- One row per solicitation (tender), with its method, bid counts and award outcome. Periods are the
-    fiscal periods of issue_date (else close_date, for sources that publish only the deadline) in the solicitation state's calendar. Bid counts count every bid received
-    (responsive or not: KPI 4.2 counts bids); the lowest and second-lowest bids are among responsive bids. -#}
+    fiscal periods of issue_date (else close_date, for sources that publish only the deadline) in the
+    solicitation state's calendar. Bid counts count every bid received (responsive or not: KPI 4.2 counts
+    bids); the lowest and second-lowest bids are among responsive bids. -#}
+{%- set period_date = 'coalesce(solicitations.issue_date, solicitations.close_date)' %}
 with
 
 solicitations as (
@@ -83,9 +85,11 @@ final as (
         solicitations.issue_date,
         solicitations.close_date,
         {{ dbt.datediff('solicitations.issue_date', 'solicitations.close_date', 'day') }} as submission_days,
-        {{ fiscal_year('coalesce(solicitations.issue_date, solicitations.close_date)', 'states.fiscal_year_start_month') }} as fiscal_year,
-        {{ fiscal_month('coalesce(solicitations.issue_date, solicitations.close_date)', 'states.fiscal_year_start_month') }} as fiscal_month,
+        {{ fiscal_year(period_date, 'states.fiscal_year_start_month') }} as fiscal_year,
+        {{ fiscal_month(period_date, 'states.fiscal_year_start_month') }} as fiscal_month,
         cast(solicitations.estimated_value as decimal(18, 2)) as estimated_value,
+        -- the solicitation's currency (never converted; none given = USD)
+        coalesce(solicitations.currency, 'USD') as currency,
         solicitations.is_emergency,
         solicitations.is_electronic_submission,
         cast(coalesce(bid_summary.bid_count, 0) as int) as bid_count,

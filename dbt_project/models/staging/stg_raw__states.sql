@@ -12,6 +12,7 @@ cleaned as (
         nullif(trim(state_name), '') as state_name,
         fiscal_year_start_month,
         small_business_goal_pct,
+        coalesce(upper(nullif(trim(currency), '')), 'USD') as currency,
         _source,
         _file,
         _row_number,
