@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS raw._loads (
 SUPPORTED_SUFFIXES = {".csv"}  # canonical files (named after their entity); mapped files may be of any format
 MAPPING_SUFFIXES = {".yml", ".yaml"}
 # What the OCDS importer produces (ingestion/ocds): one load per entity of each OCDS file.
-OCDS_ENTITIES = ("agencies", "suppliers", "solicitations", "bids", "awards", "contracts", "contract_amendments", "payments")
+OCDS_ENTITIES = ("agencies", "suppliers", "requisitions", "solicitations", "bids", "awards", "contracts", "contract_amendments", "payments")
 
 
 class IngestionError(Exception):

@@ -16,6 +16,7 @@ columns that are still empty.
 |---|---|---|
 | agencies | buyer, tender.procuringEntity, parties with role buyer / procuringEntity / payer, transaction payers | agency_type and state_code are the arguments |
 | suppliers | parties with role supplier / tenderer / payee, award suppliers, bid tenderers, contract suppliers (extension), transaction payees | tax_id only when the scheme is a tax or company register (see `_TAX_SCHEME`); city / supplier_state / postal_code = address locality / region / postalCode |
+| requisitions | planning (one per release that has a non-empty planning) | id `<ocid>/planning`; agency = buyer, else procuringEntity; created_date = the date of the first release carrying planning (else the release date); estimated_amount / currency = planning.budget.amount; status derived from how far the process went: an active award or a contract -> ordered, a cancelled tender -> cancelled, a tender -> approved, else draft |
 | solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod when open / selective / limited / direct, else empty; issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status: active -> open, complete -> awarded (closed when the release has awards and all are cancelled / unsuccessful), unsuccessful -> closed, cancelled / withdrawn -> cancelled, planning / planned / other -> empty; is_electronic_submission = 'electronicSubmission' in submissionMethod (empty when submissionMethod is absent); is_emergency empty (no OCDS field says it) |
 | bids | bids.details (bid extension) | bidder = tenderers[0] (all tenderers become suppliers); is_responsive: valid -> true, disqualified -> false, else empty |
 | awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status: active -> active, cancelled / unsuccessful -> cancelled, absent -> active (published without status = made), pending / other -> empty |
@@ -44,6 +45,8 @@ from typing import Any
 import polars as pl
 
 ENTITY_COLUMNS: dict[str, list[str]] = {
+    "requisitions": ["requisition_id", "state_code", "agency_id", "commodity_code", "created_date", "estimated_amount",
+                     "currency", "status"],
     "agencies": ["agency_id", "state_code", "agency_name", "agency_type"],
     "suppliers": ["supplier_id", "supplier_name", "tax_id", "city", "supplier_state", "postal_code"],
     "solicitations": ["solicitation_id", "state_code", "agency_id", "title", "method", "commodity_code", "issue_date",
@@ -206,10 +209,12 @@ class Mapper:
         # What the earlier releases said (history is in date order): first sightings.
         award_dates: dict[str, Any] = {}
         contract_first: dict[str, dict] = {}
-        tender_date = None
+        tender_date = planning_date = None
         for h in history:
             if tender_date is None and _dict(h.get("tender")):
                 tender_date = h.get("date")
+            if planning_date is None and _dict(h.get("planning")):
+                planning_date = h.get("date")
             for a in _list(h.get("awards")):
                 if _text(_dict(a).get("id")):
                     award_dates.setdefault(_text(a["id"]), h.get("date"))
@@ -227,6 +232,23 @@ class Mapper:
         tender = _dict(rel.get("tender"))
         procuring = r.agency(tender.get("procuringEntity"), f"{base} tender.procuringEntity")
         awards_list = [a for a in _list(rel.get("awards")) if isinstance(a, dict)]
+
+        planning = _dict(rel.get("planning"))
+        if planning:
+            budget = _dict(planning.get("budget"))
+            contracted = _list(rel.get("contracts")) or any(
+                _AWARD_STATUS.get(_text(a.get("status"))) == "active" for a in awards_list)
+            self._emit("requisitions", {
+                "requisition_id": f"{ocid}/planning",
+                "state_code": self.state_code,
+                "agency_id": buyer or procuring,
+                "commodity_code": _unspsc(tender.get("items")),
+                "created_date": _date(planning_date or rel.get("date")),
+                "estimated_amount": _amount(budget.get("amount")),
+                "currency": _currency(budget.get("amount")),
+                "status": "ordered" if contracted else "cancelled" if _text(tender.get("status")) == "cancelled"
+                else "approved" if tender else "draft",
+            }, f"{base} planning")
 
         solicitation_id = None
         if tender:

@@ -486,3 +486,27 @@ def test_agency_type_and_state_code_come_from_the_arguments(tmp_path):
     agency = one(result, "agencies")
     assert (agency["state_code"], agency["agency_type"]) == ("PY", "local_government")
     assert one(result, "solicitations")["state_code"] == "PY"
+
+
+def test_planning_becomes_a_requisition_with_its_budget_and_how_far_the_process_went(tmp_path):
+    def release(ocid: str, **parts) -> dict:
+        return {"ocid": ocid, "id": f"{ocid}-1", "date": "2021-05-04T10:00:00-04:00", "tag": ["planning"],
+                "buyer": {"id": "b", "name": "Dept"}, "parties": [{"id": "b", "name": "Dept", "roles": ["buyer"]}],
+                **parts}
+
+    budget = {"budget": {"amount": {"amount": 1250000.55, "currency": "PYG"}}}
+    package = {"releases": [
+        release("ocds-p-1", planning=budget),
+        release("ocds-p-2", planning=budget, tender={"id": "t", "status": "active"}),
+        release("ocds-p-3", planning=budget, tender={"id": "t", "status": "cancelled"}),
+        release("ocds-p-4", planning=budget, tender={"id": "t"}, awards=[{"id": "a", "status": "active"}]),
+        release("ocds-p-5", tender={"id": "t"}),
+    ]}
+    result = read(write(tmp_path, "planning.json", package))
+    reqs = {r["requisition_id"]: r for r in rows(result, "requisitions")}
+    assert set(reqs) == {"ocds-p-1/planning", "ocds-p-2/planning", "ocds-p-3/planning", "ocds-p-4/planning"}
+    assert {k: r["status"] for k, r in reqs.items()} == {"ocds-p-1/planning": "draft", "ocds-p-2/planning": "approved",
+                                                        "ocds-p-3/planning": "cancelled", "ocds-p-4/planning": "ordered"}
+    first = reqs["ocds-p-1/planning"]
+    assert (first["estimated_amount"], first["currency"], first["created_date"]) == ("1250000.55", "PYG", "2021-05-04")
+    assert first["agency_id"] == "ocds-p-1/b" and first["state_code"] == "ZZ"

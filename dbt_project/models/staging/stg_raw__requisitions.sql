@@ -16,6 +16,7 @@ cleaned as (
         approved_date,
         estimated_amount,
         nullif(trim(status), '') as status,
+        upper(nullif(trim(currency), '')) as currency,
         _source,
         _file,
         _row_number,
