@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from ingestion.common.parsing import parse_expr, typed_select, validation_sql
+from ingestion.common.parsing import parse_expr, sql_ident, typed_select, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
 from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOptions, describe_sources, load_mapping
 from ingestion.files.mapping import missing_sources, select_sql
@@ -233,10 +233,6 @@ def _map_header(e: Entity, header: list[str], relative: str) -> tuple[dict[str, 
     return mapping, extra
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass
 class _Prepared:
     present: set[str]                 # canonical columns the text relation _text holds
@@ -266,7 +262,7 @@ def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) 
     missing_required = [c for c in e.required_columns if c not in mapping]
     if missing_required:
         messages.append(f"missing required column(s): {', '.join(missing_required)}")
-    select_cols = ", ".join(f"{_ident(src)} AS {c}" for c, src in mapping.items())
+    select_cols = ", ".join(f"{sql_ident(src)} AS {c}" for c, src in mapping.items())
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
         f"FROM read_parquet(?)",
@@ -333,9 +329,10 @@ def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _P
     return _Prepared(present, messages, has_location=True)
 
 
-def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path) -> FileLoad:
+def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path, sha: str | None = None) -> FileLoad:
+    """Load one (file, entity); `sha` is the file's sha256 when the caller already has it."""
     e = load_schema()[lf.entity]
-    sha = file_sha256(lf.path)
+    sha = sha or file_sha256(lf.path)
     done = con.execute(
         "SELECT load_id, file FROM raw._loads WHERE entity = ? AND file_sha256 = ? AND status = 'loaded' LIMIT 1",
         [e.name, sha],
@@ -440,10 +437,13 @@ def ingest(
         files = [f for f in files if f.entity in wanted]
     with connect(warehouse_path) as con, tempfile.TemporaryDirectory(prefix="procure-ingest-") as tmp:
         ensure_warehouse(con)
+        hashes: dict[Path, str] = {}  # a mapped file gives several entities: hash it once
         for i, lf in enumerate(files, start=1):
             if progress:
                 progress(f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative, i - 1, len(files))
-            report.loads.append(load_file(con, lf, Path(tmp)))
+            if lf.path not in hashes:
+                hashes[lf.path] = file_sha256(lf.path)
+            report.loads.append(load_file(con, lf, Path(tmp), hashes[lf.path]))
         if progress:
             progress("done", len(files), len(files))
     return report

@@ -74,8 +74,14 @@ def parse_expr(col: Column, expr: str) -> str:
     return parse_string(expr)
 
 
-def _quote_literal(value: str) -> str:
+def sql_literal(value: str) -> str:
+    """A SQL string literal (quotes doubled)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_ident(name: str) -> str:
+    """A quoted SQL identifier (quotes doubled): column names as received can hold anything."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _shown(expr: str) -> str:
@@ -92,26 +98,26 @@ def problems(col: Column, expr: str, label: str | None = None) -> list[tuple[str
     name = label or col.name
     out: list[tuple[str, str]] = []
     if col.required:
-        out.append((blank(expr), _quote_literal(f"{name}: required value is empty")))
+        out.append((blank(expr), sql_literal(f"{name}: required value is empty")))
     if col.type != "string":
         out.append(
             (
                 f"(NOT {blank(expr)} AND {parsed} IS NULL)",
-                f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(' is not a valid ' + col.type)}",
+                f"{sql_literal(name + ': ')} || {_shown(expr)} || {sql_literal(' is not a valid ' + col.type)}",
             )
         )
     if col.allowed:
-        allowed = ", ".join(_quote_literal(v) for v in col.allowed)
+        allowed = ", ".join(sql_literal(v) for v in col.allowed)
         out.append(
             (
                 f"(NOT {blank(expr)} AND trim({expr}) NOT IN ({allowed}))",
-                f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(' is not one of ' + ', '.join(col.allowed))}",
+                f"{sql_literal(name + ': ')} || {_shown(expr)} || {sql_literal(' is not one of ' + ', '.join(col.allowed))}",
             )
         )
     if col.min is not None:
-        out.append((f"({parsed} < {col.min})", f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(f' is below {col.min}')}"))
+        out.append((f"({parsed} < {col.min})", f"{sql_literal(name + ': ')} || {_shown(expr)} || {sql_literal(f' is below {col.min}')}"))
     if col.max is not None:
-        out.append((f"({parsed} > {col.max})", f"{_quote_literal(name + ': ')} || {_shown(expr)} || {_quote_literal(f' is above {col.max}')}"))
+        out.append((f"({parsed} > {col.max})", f"{sql_literal(name + ': ')} || {_shown(expr)} || {sql_literal(f' is above {col.max}')}"))
     return out
 
 
@@ -126,7 +132,7 @@ def validation_sql(e: Entity, source_relation: str, present: set[str], labels: d
         expr = col.name if col.name in present else "CAST(NULL AS VARCHAR)"
         for cond, msg in problems(col, expr, (labels or {}).get(col.name)):
             reasons.append(f"CASE WHEN {cond} THEN {msg} END")
-            columns.append(f"CASE WHEN {cond} THEN {_quote_literal(col.name)} END")
+            columns.append(f"CASE WHEN {cond} THEN {sql_literal(col.name)} END")
     reason = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "NULL"
     cols = f"NULLIF(array_to_string(list_filter([{', '.join(columns)}], lambda x: x IS NOT NULL), ','), '')" if columns else "NULL"
     selected = [f"{c.name if c.name in present else 'CAST(NULL AS VARCHAR)'} AS {c.name}" for c in e.columns]

@@ -48,6 +48,7 @@ loader for every money column.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -57,7 +58,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from ingestion.common.parsing import strptime_sql
+from ingestion.common.parsing import sql_ident, sql_literal, strptime_sql
 from ingestion.common.schema import Entity, load_schema
 
 FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl", "ocds")
@@ -320,8 +321,6 @@ def _read_options(raw: Any, path: Path) -> ReadOptions:
 
 def parse_mapping(text: str, path: Path) -> Mapping:
     """Parse and validate a mapping; raises MappingError naming the file and line."""
-    import hashlib
-
     try:
         loader = _LineLoader(text)
         loader.name = str(path)
@@ -414,14 +413,6 @@ def load_mapping(path: Path) -> Mapping:
 
 
 # ------------------------------------------------------------------------------------------ SQL
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _blank(expr: str) -> str:
     return f"({expr} IS NULL OR trim({expr}) = '')"
 
@@ -429,47 +420,47 @@ def _blank(expr: str) -> str:
 def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
     """The text expression of one canonical column; `header` maps normalised source names to actual ones."""
     def col(name: str) -> str:
-        return _ident(header[_norm(name)])
+        return sql_ident(header[_norm(name)])
 
     if spec.source is not None:
         expr = col(spec.source)
     elif spec.value is not None:
-        expr = _lit(spec.value)
+        expr = sql_literal(spec.value)
     elif spec.template is not None:
         names = _TEMPLATE_FIELD.findall(spec.template)
         parts, pos = [], 0
         for m in _TEMPLATE_FIELD.finditer(spec.template):
             if m.start() > pos:
-                parts.append(_lit(spec.template[pos:m.start()]))
+                parts.append(sql_literal(spec.template[pos:m.start()]))
             parts.append(f"trim({col(m.group(1))})")
             pos = m.end()
         if pos < len(spec.template):
-            parts.append(_lit(spec.template[pos:]))
+            parts.append(sql_literal(spec.template[pos:]))
         any_blank = " OR ".join(_blank(col(n)) for n in names)
         expr = f"(CASE WHEN {any_blank} THEN NULL ELSE concat({', '.join(parts)}) END)"
     else:
         expr = "CAST(NULL AS VARCHAR)"
     if spec.extract is not None:
         groups = re.compile(spec.extract).groups
-        expr = f"NULLIF(regexp_extract({expr}, {_lit(spec.extract)}, {1 if groups else 0}), '')"
+        expr = f"NULLIF(regexp_extract({expr}, {sql_literal(spec.extract)}, {1 if groups else 0}), '')"
     if spec.split is not None:
         sep, part = spec.split
-        expr = f"(CASE WHEN strpos({expr}, {_lit(sep)}) > 0 THEN NULLIF(split_part({expr}, {_lit(sep)}, {part}), '') END)"
+        expr = f"(CASE WHEN strpos({expr}, {sql_literal(sep)}) > 0 THEN NULLIF(split_part({expr}, {sql_literal(sep)}, {part}), '') END)"
     if spec.map is not None:
-        whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in spec.map.items())
-        otherwise = _lit(spec.map_default) if spec.map_default is not None else expr
+        whens = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in spec.map.items())
+        otherwise = sql_literal(spec.map_default) if spec.map_default is not None else expr
         expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE (CASE trim({expr}) {whens} ELSE {otherwise} END) END)"
     if spec.cases:
-        whens = " ".join(f"WHEN regexp_matches(coalesce({col(c) if c else expr}, ''), {_lit(p)}) THEN {_lit(v)}"
+        whens = " ".join(f"WHEN regexp_matches(coalesce({col(c) if c else expr}, ''), {sql_literal(p)}) THEN {sql_literal(v)}"
                          for p, v, c in spec.cases)
-        otherwise = _lit(spec.default) if spec.default is not None else "CAST(NULL AS VARCHAR)"
+        otherwise = sql_literal(spec.default) if spec.default is not None else "CAST(NULL AS VARCHAR)"
         expr = f"(CASE {whens} ELSE {otherwise} END)"
     elif spec.default is not None:
-        expr = f"(CASE WHEN {_blank(expr)} THEN {_lit(spec.default)} ELSE {expr} END)"
+        expr = f"(CASE WHEN {_blank(expr)} THEN {sql_literal(spec.default)} ELSE {expr} END)"
     if spec.decimal_comma:
         expr = f"replace(replace({expr}, '.', ''), ',', '.')"
     if spec.date_formats:
-        parsed = ", ".join(f"strftime({strptime_sql(f'trim({expr})', _lit(f))}, '%Y-%m-%d')" for f in spec.date_formats)
+        parsed = ", ".join(f"strftime({strptime_sql(f'trim({expr})', sql_literal(f))}, '%Y-%m-%d')" for f in spec.date_formats)
         expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE coalesce({parsed}, {expr}) END)"
     return expr
 
@@ -496,8 +487,8 @@ def select_sql(em: EntityMapping, header: list[str], relation: str, null_values:
     """
     index = header_index(header)
     if null_values:
-        listed = ", ".join(_lit(v) for v in null_values)
-        cols = ", ".join(f"CASE WHEN trim({_ident(h)}) IN ({listed}) THEN NULL ELSE {_ident(h)} END AS {_ident(h)}"
+        listed = ", ".join(sql_literal(v) for v in null_values)
+        cols = ", ".join(f"CASE WHEN trim({sql_ident(h)}) IN ({listed}) THEN NULL ELSE {sql_ident(h)} END AS {sql_ident(h)}"
                          for h in header if h != "_row_number")
         relation = f"(SELECT {cols}, _row_number FROM {relation})"
     specs = {s.target: s for s in em.columns}

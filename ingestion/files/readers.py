@@ -17,6 +17,7 @@ import duckdb
 import ijson
 import polars as pl
 
+from ingestion.common.parsing import sql_ident, sql_literal
 from ingestion.files.mapping import ReadOptions
 
 
@@ -111,10 +112,10 @@ def read_parquet(path: Path, out: Path, opts: ReadOptions) -> list[str]:
     try:
         names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
         _check_header(names)
-        cols = ", ".join(f'CAST("{n.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS "{n.replace(chr(34), chr(34) * 2)}"' for n in names)
+        cols = ", ".join(f"CAST({sql_ident(n)} AS VARCHAR) AS {sql_ident(n)}" for n in names)
         con.execute(
             f"COPY (SELECT {cols}, CAST(row_number() OVER () AS BIGINT) AS _row_number FROM read_parquet(?)) "
-            f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)",
+            f"TO {sql_literal(str(out))} (FORMAT parquet)",
             [str(path)],
         )
     except duckdb.Error as exc:
@@ -171,10 +172,10 @@ def _write_records(records, out: Path, batch_size: int = 50_000) -> list[str]:
     _check_header(header)
     con = duckdb.connect()
     try:
-        cols = ", ".join(f'"{c.replace(chr(34), chr(34) * 2)}"' for c in header)
-        files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts) + "]"
+        cols = ", ".join(sql_ident(c) for c in header)
+        files = "[" + ", ".join(sql_literal(str(p)) for p in parts) + "]"
         con.execute(f"COPY (SELECT {cols}, _row_number FROM read_parquet({files}, union_by_name = true) ORDER BY _row_number) "
-                    f"TO '{str(out).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)")
+                    f"TO {sql_literal(str(out))} (FORMAT parquet)")
     finally:
         con.close()
         for p in parts:

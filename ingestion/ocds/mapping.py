@@ -190,6 +190,18 @@ class Mapper:
             self.problems.append(
                 f"{location}: duplicate {ENTITY_COLUMNS[entity][0]} {key!r} (first at {seen['_location']}); row skipped")
 
+    def _identified(self, items: Any, location: str, what: str):
+        """(location, object, id) of each object in an OCDS array that has an id; the others are reported in
+        problems and skipped (they cannot be keyed)."""
+        for i, obj in enumerate(_list(items)):
+            loc = f"{location}[{i}]"
+            obj = _dict(obj)
+            oid = _text(obj.get("id"))
+            if not oid:
+                self.problems.append(f"{loc}: no id; {what} skipped")
+                continue
+            yield loc, obj, oid
+
     def frames(self) -> dict[str, pl.DataFrame]:
         out = {}
         for entity, cols in ENTITY_COLUMNS.items():
@@ -279,15 +291,10 @@ class Mapper:
                 "status": status_out,
             }, f"{base} tender")
 
-        for i, b in enumerate(_list(_dict(rel.get("bids")).get("details"))):
-            loc = f"{base} bids.details[{i}]"
-            b = _dict(b)
-            if not _text(b.get("id")):
-                self.problems.append(f"{loc}: no id; bid skipped")
-                continue
+        for loc, b, bid in self._identified(_dict(rel.get("bids")).get("details"), f"{base} bids.details", "bid"):
             bidders = [r.supplier(t, f"{loc}.tenderers[{j}]") for j, t in enumerate(_list(b.get("tenderers")))]
             self._emit("bids", {
-                "bid_id": f"{ocid}/{_text(b['id'])}",
+                "bid_id": f"{ocid}/{bid}",
                 "solicitation_id": solicitation_id,
                 "supplier_id": bidders[0] if bidders else None,
                 "submitted_date": _date(b.get("date")),
@@ -297,13 +304,7 @@ class Mapper:
             }, loc)
 
         awards: dict[str, tuple[str, str | None, dict]] = {}
-        for i, a in enumerate(_list(rel.get("awards"))):
-            loc = f"{base} awards[{i}]"
-            a = _dict(a)
-            aid = _text(a.get("id"))
-            if not aid:
-                self.problems.append(f"{loc}: no id; award skipped")
-                continue
+        for loc, a, aid in self._identified(rel.get("awards"), f"{base} awards", "award"):
             suppliers = [r.supplier(s, f"{loc}.suppliers[{j}]") for j, s in enumerate(_list(a.get("suppliers")))]
             supplier = next((s for s in suppliers if s), None)
             awards[aid] = (f"{ocid}/{aid}", supplier, a)
@@ -318,13 +319,7 @@ class Mapper:
                 "status": _AWARD_STATUS.get(_text(a.get("status"))),
             }, loc)
 
-        for i, c in enumerate(_list(rel.get("contracts"))):
-            loc = f"{base} contracts[{i}]"
-            c = _dict(c)
-            cid = _text(c.get("id"))
-            if not cid:
-                self.problems.append(f"{loc}: no id; contract skipped")
-                continue
+        for loc, c, cid in self._identified(rel.get("contracts"), f"{base} contracts", "contract"):
             contract_id = f"{ocid}/{cid}"
             award_ref = _text(c.get("awardID"))
             linked = awards.get(award_ref) if award_ref else None
@@ -364,13 +359,8 @@ class Mapper:
                     "currency": None,
                 }, f"{loc}.{path}")
 
-            for k, tx in enumerate(_list(_dict(c.get("implementation")).get("transactions"))):
-                tloc = f"{loc}.implementation.transactions[{k}]"
-                tx = _dict(tx)
-                tid = _text(tx.get("id"))
-                if not tid:
-                    self.problems.append(f"{tloc}: no id; transaction skipped")
-                    continue
+            transactions = _dict(c.get("implementation")).get("transactions")
+            for tloc, tx, tid in self._identified(transactions, f"{loc}.implementation.transactions", "transaction"):
                 payer_ref = tx.get("payer") or r.by_identifier(tx.get("providerOrganization"), AGENCY_ROLES)
                 payee_ref = tx.get("payee") or r.by_identifier(tx.get("receiverOrganization"), SUPPLIER_ROLES)
                 payee = r.supplier(payee_ref, f"{tloc}.payee")

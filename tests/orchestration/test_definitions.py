@@ -6,30 +6,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
-
-from procure_cli.runner import dbt_parse
-from tests.conftest import _PATH_VARS as PATH_VARS
 
 FACTS = ("fct_payments", "fct_invoices", "fct_purchase_order_lines", "fct_coop_sales")
-
-
-@pytest.fixture(scope="module")
-def defs(tmp_path_factory):
-    from orchestration.environment import export_environment
-
-    home = tmp_path_factory.mktemp("defs") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        for var in PATH_VARS:
-            mp.delenv(var, raising=False)
-        mp.setenv("PROCURE_HOME", str(home))
-        mp.setenv("PROCURE_WAREHOUSE", str(home / "warehouse" / "procure.duckdb"))  # as export_environment() will,
-        mp.setenv("DAGSTER_HOME", str(home / "dagster"))  # but undone after the module
-        export_environment()
-        dbt_parse()
-        from orchestration.definitions import defs
-
-        yield defs
 
 
 def test_definitions_load(defs):

@@ -4,30 +4,11 @@ materialises on a small warehouse."""
 
 import dagster as dg
 import duckdb
-import pytest
 
 from tests.conftest import _PATH_VARS as PATH_VARS
 
 KEY = dg.AssetKey(["resolution", "supplier_matches"])
 
-
-@pytest.fixture(scope="module")
-def defs(tmp_path_factory):
-    from orchestration.environment import export_environment
-    from procure_cli.runner import dbt_parse
-
-    home = tmp_path_factory.mktemp("resolution_defs") / "data"
-    with pytest.MonkeyPatch.context() as mp:
-        for var in PATH_VARS:
-            mp.delenv(var, raising=False)
-        mp.setenv("PROCURE_HOME", str(home))
-        mp.setenv("PROCURE_WAREHOUSE", str(home / "warehouse" / "procure.duckdb"))
-        mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-        export_environment()
-        dbt_parse()
-        from orchestration.definitions import defs
-
-        yield defs
 
 
 def test_the_step_sits_between_raw_suppliers_and_dbt(defs):
