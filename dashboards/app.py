@@ -1,10 +1,11 @@
-"""Procurement KPIs — headline page.
+"""The executive dashboard: eight pages over the published snapshot.
 
 Reads ONLY the published snapshot (``published/current.duckdb``, or ``$PROCURE_SNAPSHOT``), read-only, with
-short-lived connections; query results are cached per snapshot id, so a new publication shows up on the next
-rerun and never mixes with cached results of the previous one.
+short-lived connections and parameterised queries; results are cached per snapshot id, so a new publication shows
+up on the next rerun and never mixes with cached results of the previous one. The filters (state, fiscal year,
+agency, category) live in the URL, so a view can be shared: ``/savings?state=NV&fy=2025&agency=NV-002``.
 
-Run: ``streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false``
+Run: ``procure dashboard`` (or ``make dashboard``).
 """
 
 from __future__ import annotations
@@ -19,126 +20,122 @@ if str(_REPO_ROOT) not in sys.path:  # `streamlit run dashboards/app.py` puts on
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from dashboards import data  # noqa: E402
+from dashboards import data, ui  # noqa: E402
+from dashboards.registry import PAGES  # noqa: E402
 
-TITLE = "Procurement KPIs — headline"
-EMPTY_STATE = "No published snapshot yet — run `make run`"
-FALLBACK_NAMES = {"1.1": "Spend under management", "7.2": "Invoice-to-pay time", "12.2": "Maverick spend"}
-DIRECTION_WORDS = {"up": "higher is better", "down": "lower is better"}
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_states(snapshot_id: str, _path: str) -> list[str]:
-    return data.states(Path(_path))
+APP_TITLE = "State procurement performance"
+ALL_AGENCIES = "All agencies"
+ALL_CATEGORIES = "All categories"
+# URL query parameter per filter.
+PARAMS = {"state": "state", "fiscal_year": "fy", "agency": "agency", "category": "category"}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_headline(snapshot_id: str, state_code: str, _path: str) -> pd.DataFrame:
-    return data.headline_by_year(Path(_path), state_code)
+def _from_url(name: str, options: list, default):
+    """The URL's value for a filter when it is one of the options, else the default (a stale link never errors)."""
+    raw = st.query_params.get(PARAMS[name])
+    if raw is None:
+        return default
+    for option in options:
+        if str(option) == raw:
+            return option
+    return default
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_definitions(snapshot_id: str, _path: str) -> pd.DataFrame:
-    return data.definitions(Path(_path))
+def _select(label: str, name: str, options: list, default, format_func=str, help: str | None = None):
+    """A sidebar selectbox whose value starts from the URL and is written back to it."""
+    key = f"filter_{name}"
+    if key not in st.session_state or st.session_state[key] not in options:
+        st.session_state[key] = _from_url(name, options, default)
+    elif PARAMS[name] in st.query_params and st.query_params[PARAMS[name]] != str(st.session_state[key]):
+        # a link opened in a running session (or the back button) wins over the widget's last value
+        st.session_state[key] = _from_url(name, options, st.session_state[key])
+    return st.sidebar.selectbox(label, options, key=key, format_func=format_func, help=help)
 
 
-def _kpi_label(kpi_id: str, definitions: pd.DataFrame) -> str:
-    match = definitions[definitions["kpi_id"] == kpi_id]
-    name = match["kpi_name"].iloc[0] if not match.empty and pd.notna(match["kpi_name"].iloc[0]) else None
-    return f"{kpi_id} {name or FALLBACK_NAMES.get(kpi_id, '')}".strip()
+def filters(snapshot: data.Snapshot) -> ui.Context:
+    opts = ui._cached(snapshot.snapshot_id, "filter_options", str(snapshot.path), (), ())
+    states = opts["states"]
+    if states.empty:
+        return ui.Context(snapshot=snapshot, filters=None)
+    st.sidebar.header("Filters")
+    state_names = dict(zip(states["state_code"], states["state_name"].fillna(states["state_code"])))
+    state = _select("State", "state", list(states["state_code"]), states["state_code"].iloc[0],
+                    format_func=lambda s: f"{state_names.get(s, s)} ({s})")
+    state_years = opts["years"][opts["years"]["state_code"] == state]
+    months = dict(zip(state_years["fiscal_year"].astype(int), state_years["months"].astype(int)))
+    years = list(months)  # newest first
+    # The default is the newest complete fiscal year (an annual scorecard on three months misleads); the year in
+    # progress is one click away and says so.
+    complete = [y for y in years if months[y] >= 12]  # 0 months known: no monthly KPIs, years cannot be told apart
+    year = _select("Fiscal year", "fiscal_year", years, (complete or years)[0] if years else None,
+                   format_func=lambda y: f"FY {y}" + ("" if months[y] in (0, 12) else f" (year to date, {months[y]} months)"),
+                   help="The state's own fiscal year (dim_state.fiscal_year_start_month). Default: the newest complete one."
+                   ) if years else None
+    agencies = opts["agencies"][opts["agencies"]["state_code"] == state]
+    agency_names = dict(zip(agencies["agency_id"], agencies["agency_name"].fillna(agencies["agency_id"])))
+    agency = _select("Agency", "agency", [ALL_AGENCIES, *agencies["agency_id"]], ALL_AGENCIES,
+                     format_func=lambda a: agency_names.get(a, a))
+    categories = opts["categories"]
+    category_titles = dict(zip(categories["category_code"], categories["category_title"].fillna(categories["category_code"])))
+    category = _select("Category", "category", [ALL_CATEGORIES, *categories["category_code"]], ALL_CATEGORIES,
+                       format_func=lambda c: c if c == ALL_CATEGORIES else f"{category_titles.get(c, c)} ({c})")
+    agency = None if agency == ALL_AGENCIES else agency
+    category = None if category == ALL_CATEGORIES else category
+
+    # Write the view back into the URL (only what differs from "all"), so the address bar is a shareable link.
+    wanted = {"state": state, "fy": year, "agency": agency, "category": category}
+    for param, value in wanted.items():
+        if value is None:
+            st.query_params.pop(param, None)
+        elif st.query_params.get(param) != str(value):
+            st.query_params[param] = str(value)
+
+    f = data.Filters(state=state, fiscal_year=year, agency=agency, category=category)
+    return ui.Context(snapshot=snapshot, filters=f, state_name=state_names.get(state, state),
+                      agency_name=agency_names.get(agency) if agency else None,
+                      category_title=category_titles.get(category) if category else None,
+                      months_in_year=months.get(year, 0) if year else 0)
 
 
-def _kpi_unit(kpi_id: str, definitions: pd.DataFrame) -> str | None:
-    match = definitions[definitions["kpi_id"] == kpi_id]
-    return match["unit"].iloc[0] if not match.empty else None
-
-
-def render_headline(snapshot: data.Snapshot) -> None:
-    path = str(snapshot.path)
-    states = cached_states(snapshot.snapshot_id, path)
-    if not states:
-        st.info("This snapshot holds no KPI values yet.")
-        return
-    state = st.selectbox("State", states, key="state")
-    by_year = cached_headline(snapshot.snapshot_id, state, path)
-    definitions = cached_definitions(snapshot.snapshot_id, path)
-    year = data.latest_year_with_data(by_year)
-    if year is None:
-        st.info(f"No headline KPI values for {state} in this snapshot.")
-        return
-
-    months = data.months_with_data(snapshot.path, state, year)
-    progress = "" if months >= 12 else f" ({months} of 12 months so far)"
-    st.subheader(f"{state} — fiscal year {year}{progress}")
-    latest = by_year[by_year["fiscal_year"] == year]
-    for column, kpi_id in zip(st.columns(len(data.HEADLINE_KPIS)), data.HEADLINE_KPIS):
-        row = latest[latest["kpi_id"] == kpi_id]
-        unit = _kpi_unit(kpi_id, definitions)
-        with column:
-            if row.empty:
-                st.metric(label=_kpi_label(kpi_id, definitions), value="—")
-                st.caption("Target: — · Status: No data")
-                continue
-            r = row.iloc[0]
-            unit = r["unit"] if pd.notna(r["unit"]) else unit
-            description = definitions.loc[definitions["kpi_id"] == kpi_id, "description"]
-            st.metric(
-                label=_kpi_label(kpi_id, definitions),
-                value=data.format_value(r["value"], unit),
-                help=description.iloc[0] if not description.empty and pd.notna(description.iloc[0]) else None,
-            )
-            direction = DIRECTION_WORDS.get(r["direction"]) if pd.notna(r["direction"]) else None
-            caption = f"Target: {data.format_value(r['target'], unit)} · Status: {data.status_words(r['status'])}"
-            st.caption(caption + (f" ({direction})" if direction else ""))
-
-    st.subheader("By fiscal year")
-    table = pd.DataFrame(
-        {
-            "Fiscal year": by_year["fiscal_year"].astype("Int64"),
-            "KPI": [_kpi_label(k, definitions) for k in by_year["kpi_id"]],
-            "Numerator": [data.format_basis(v, u, "numerator") for v, u in zip(by_year["numerator"], by_year["unit"])],
-            "Denominator": [data.format_basis(v, u, "denominator") for v, u in zip(by_year["denominator"], by_year["unit"])],
-            "Value": [data.format_value(v, u) for v, u in zip(by_year["value"], by_year["unit"])],
-            "Target": [data.format_value(v, u) for v, u in zip(by_year["target"], by_year["unit"])],
-            "Status": [data.status_words(s) for s in by_year["status"]],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-
-
-def render_manifest(snapshot: data.Snapshot, created: str) -> None:
-    """The snapshot's manifest in the sidebar: what is published, from which loads, vouched for by which checks."""
+def sidebar_about(snapshot: data.Snapshot) -> None:
+    """The snapshot's manifest: what is published, from which loads, vouched for by which checks."""
     from warehouse.publish import gate_summary, loads_summary
 
+    created = snapshot.created_at.strftime("%Y-%m-%d %H:%M") if snapshot.created_at else "?"
     with st.sidebar:
-        st.subheader("About this snapshot")
-        st.markdown(
-            f"- **Snapshot:** `{snapshot.snapshot_id}`\n"
-            f"- **Published:** {created} UTC\n"
-            f"- **Gate:** {gate_summary(snapshot.manifest)}\n"
-            f"- **Loads:** {loads_summary(snapshot.manifest)}\n"
-            f"- **Code version:** `{snapshot.code_version or 'unknown'}`"
+        st.divider()
+        st.caption(
+            f"**Snapshot** `{snapshot.snapshot_id}`  \n"
+            f"**Published** {created} UTC  \n"
+            f"**Gate** {gate_summary(snapshot.manifest)}  \n"
+            f"**Loads** {loads_summary(snapshot.manifest)}  \n"
+            f"**Code** `{snapshot.code_version or 'unknown'}`"
         )
 
 
 def main() -> None:
-    st.set_page_config(page_title=TITLE, layout="wide")
-    st.title(TITLE)
+    st.set_page_config(page_title=APP_TITLE, page_icon=":material/account_balance:", layout="wide")
+    navigation = st.navigation(
+        [st.Page(str(Path(__file__).parent / p.script), title=p.title, url_path=p.url_path, icon=p.icon,
+                 default=(i == 0)) for i, p in enumerate(PAGES)]
+    )
+    st.sidebar.caption(APP_TITLE)
     try:
         snapshot = data.open_snapshot()
     except Exception as e:  # noqa: BLE001 - a broken file is reported, not raised at the reader
-        st.error(f"The published snapshot at {data.snapshot_path()} could not be read: {e}")
-        return
+        st.error(f"The published snapshot at {data.snapshot_path()} could not be read: {e}. "
+                 "`procure snapshots` lists the kept ones; `procure publish --rollback previous` restores the last.")
+        st.stop()
     if snapshot is None:
-        st.info(EMPTY_STATE)
-        return
-    created = snapshot.created_at.strftime("%Y-%m-%d %H:%M:%S") if snapshot.created_at else "?"
-    st.caption(f"Snapshot {snapshot.snapshot_id} · published {created} UTC")
-    render_manifest(snapshot, created)
-    try:
-        render_headline(snapshot)
-    except Exception as e:  # noqa: BLE001
-        st.error(f"Snapshot {snapshot.snapshot_id} could not be read: {e}")
+        st.session_state[ui.CONTEXT_KEY] = ui.Context(snapshot=None, filters=None)
+    else:
+        try:
+            st.session_state[ui.CONTEXT_KEY] = filters(snapshot)
+        except Exception as e:  # noqa: BLE001
+            st.error(f"Snapshot {snapshot.snapshot_id} could not be read: {e}")
+            st.stop()
+        sidebar_about(snapshot)
+    navigation.run()
 
 
 main()

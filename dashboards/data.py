@@ -78,98 +78,291 @@ def open_snapshot(path: Path | None = None) -> Snapshot | None:
                     manifest=manifest if isinstance(manifest, dict) else {})
 
 
-def states(path: Path) -> list[str]:
+# ------------------------------------------------------------------------------------------------ filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every page is filtered by; kept in the URL (?state=NV&fy=2025&agency=NV-001&category=43)."""
+
+    state: str
+    fiscal_year: int | None
+    agency: str | None = None
+    category: str | None = None
+
+
+def _df(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
     with _connect(path) as con:
-        rows = con.execute(
-            "SELECT DISTINCT state_code FROM main.kpi_values WHERE state_code IS NOT NULL ORDER BY state_code"
-        ).fetchall()
-    return [r[0] for r in rows]
+        return con.execute(sql, params or []).df()
 
 
-_HEADLINE_SQL = """
-SELECT v.fiscal_year, v.kpi_id, d.kpi_name, d.unit, d.direction,
-       v.numerator, v.denominator, v.value, v.target, v.status
-FROM main.kpi_values AS v
-LEFT JOIN main.kpi_definitions AS d ON d.kpi_id = v.kpi_id
-WHERE v.state_code = ?
-  AND v.kpi_id IN (SELECT unnest(?::VARCHAR[]))
-  AND v.agency_id IS NULL AND v.category_code IS NULL AND v.supplier_id IS NULL
-  AND v.fiscal_month IS NULL
-ORDER BY v.fiscal_year DESC, array_position(?::VARCHAR[], v.kpi_id)
+def filter_options(path: Path) -> dict[str, pd.DataFrame]:
+    """States, their fiscal years (with KPI rows), agencies and categories for the sidebar."""
+    return {
+        "states": _df(path, "SELECT s.state_code, s.state_name FROM main.dim_state AS s WHERE s.state_code IN "
+                            "(SELECT DISTINCT state_code FROM main.kpi_values) ORDER BY s.state_code"),
+        # months: fiscal months with state-level monthly KPI rows (a year in progress has fewer than 12)
+        "years": _df(path, "SELECT state_code, fiscal_year, count(DISTINCT fiscal_month) FILTER (WHERE fiscal_month "
+                           "IS NOT NULL AND agency_id IS NULL AND category_code IS NULL AND supplier_id IS NULL) AS months "
+                           "FROM main.kpi_values WHERE value IS NOT NULL GROUP BY ALL ORDER BY state_code, fiscal_year DESC"),
+        "agencies": _df(path, "SELECT state_code, agency_id, agency_name FROM main.dim_agency ORDER BY state_code, agency_name"),
+        "categories": _df(path, "SELECT DISTINCT category_code, category_title FROM main.dim_commodity "
+                                "WHERE category_code IS NOT NULL ORDER BY category_code"),
+    }
+
+
+# The grain of a filtered KPI row: the agency and category given (or the state total), never supplier or month.
+_GRAIN = ("v.agency_id IS NOT DISTINCT FROM ? AND v.category_code IS NOT DISTINCT FROM ? "
+          "AND v.supplier_id IS NULL AND v.fiscal_month IS NULL")
+
+
+# ---------------------------------------------------------------------------------------------- scorecard
+
+
+def scorecard(path: Path, f: Filters) -> pd.DataFrame:
+    """The twelve attributes for the state (or agency) and every fiscal year: score, counts, change."""
+    return _df(path, """
+        SELECT a.attribute_id, a.attribute_name, a.description, s.fiscal_year, s.score, s.previous_score,
+               s.score_change, s.kpis_scored, s.kpis_on_target, s.kpis_near, s.kpis_off, s.kpis_with_data,
+               s.kpis_defined
+        FROM main.dim_attribute AS a
+        LEFT JOIN main.attribute_scorecard AS s
+          ON s.attribute_id = a.attribute_id AND s.state_code = ? AND s.agency_id IS NOT DISTINCT FROM ?
+        ORDER BY a.attribute_id, s.fiscal_year""", [f.state, f.agency])
+
+
+def kpi_rows(path: Path, f: Filters, attribute_id: int | None = None, kind: str | None = None) -> pd.DataFrame:
+    """KPI rows at the filtered grain for every fiscal year, with their definitions (one attribute or one kind)."""
+    return _df(path, f"""
+        SELECT d.attribute_id, d.attribute_name, d.kpi_id, d.kpi_name, d.kind, d.unit, d.direction,
+               d.description, d.formula, d.caveats, d.no_data_reason, v.fiscal_year, v.numerator,
+               v.denominator, v.value, v.target, v.status
+        FROM main.kpi_definitions AS d
+        LEFT JOIN main.kpi_values AS v
+          ON v.kpi_id = d.kpi_id AND v.state_code = ? AND {_GRAIN}
+        WHERE d.attribute_id IS NOT DISTINCT FROM coalesce(?, d.attribute_id) AND d.kind = coalesce(?, d.kind)
+        ORDER BY d.attribute_id, string_split(d.kpi_id, '.')[2]::INTEGER, v.fiscal_year""",
+        [f.state, f.agency, f.category, attribute_id, kind])
+
+
+def kpi_by_agency(path: Path, f: Filters, kpi_id: str) -> pd.DataFrame:
+    """One KPI for every agency of the state in the fiscal year (agency x fiscal-year rows)."""
+    return _df(path, """
+        SELECT v.agency_id, coalesce(a.agency_name, v.agency_id) AS agency_name, v.numerator, v.denominator,
+               v.value, v.target, v.status
+        FROM main.kpi_values AS v
+        LEFT JOIN main.dim_agency AS a ON a.agency_id = v.agency_id
+        WHERE v.kpi_id = ? AND v.state_code = ? AND v.fiscal_year = ? AND v.agency_id IS NOT NULL
+          AND v.category_code IS NULL AND v.supplier_id IS NULL AND v.fiscal_month IS NULL
+        ORDER BY v.value DESC NULLS LAST, agency_name""", [kpi_id, f.state, f.fiscal_year])
+
+
+# ------------------------------------------------------------------------------------------------ savings
+
+
+def savings_by_method(path: Path, f: Filters) -> pd.DataFrame:
+    """Savings per method (never summed across methods: their baselines overlap) for every fiscal year."""
+    return _df(path, """
+        SELECT method, method_label, baseline_kind, basis, savings_stage, fiscal_year,
+               sum(baseline_amount) AS baseline_amount, sum(actual_amount) AS actual_amount,
+               sum(savings_amount) AS savings_amount,
+               sum(savings_amount) / nullif(sum(baseline_amount), 0) AS savings_rate,
+               sum(lines_count) AS lines_count
+        FROM main.savings
+        WHERE state_code = ? AND agency_id IS NOT DISTINCT FROM ? AND category_code IS NOT DISTINCT FROM ?
+        GROUP BY ALL
+        ORDER BY fiscal_year, method_label, baseline_kind""", [f.state, f.agency, f.category])
+
+
+def top_savings_categories(path: Path, f: Filters, limit: int = 10) -> pd.DataFrame:
+    """The categories that saved most in the fiscal year, per method (category rows of kpi.savings)."""
+    return _df(path, """
+        SELECT s.method_label, s.baseline_kind, s.category_code, coalesce(c.category_title, s.category_code) AS category_title,
+               sum(s.baseline_amount) AS baseline_amount, sum(s.actual_amount) AS actual_amount,
+               sum(s.savings_amount) AS savings_amount,
+               sum(s.savings_amount) / nullif(sum(s.baseline_amount), 0) AS savings_rate
+        FROM main.savings AS s
+        LEFT JOIN (SELECT DISTINCT category_code, category_title FROM main.dim_commodity) AS c
+          ON c.category_code = s.category_code
+        WHERE s.state_code = ? AND s.fiscal_year = ? AND s.agency_id IS NULL AND s.category_code IS NOT NULL
+          AND s.category_code = coalesce(?, s.category_code)
+        GROUP BY ALL
+        ORDER BY savings_amount DESC
+        LIMIT ?""", [f.state, f.fiscal_year, f.category, limit])
+
+
+# ------------------------------------------------------------------------------------------- cycle times
+
+# Each step of procure-to-pay (fct_procure_to_pay), in process order: (column, label).
+CYCLE_STEPS = (
+    ("requisition_approval_days", "Requisition approval"),
+    ("requisition_to_po_days", "Requisition to PO"),
+    ("po_to_first_receipt_days", "PO to first receipt"),
+    ("last_receipt_to_invoice_days", "Last receipt to invoice"),
+    ("invoice_to_received_days", "Invoice to received"),
+    ("received_to_payment_days", "Received to payment"),
+    ("requisition_to_payment_days", "Requisition to payment (end to end)"),
+)
+_STEP_COLUMNS = {c for c, _ in CYCLE_STEPS}
+
+
+def _p2p_where() -> str:
+    return ("state_code = ? AND fiscal_year = ? AND agency_id = coalesce(?, agency_id) "
+            "AND category_code IS NOT DISTINCT FROM coalesce(?, category_code)")
+
+
+def cycle_step_summary(path: Path, f: Filters) -> pd.DataFrame:
+    """Per step: POs measured, quartiles, median and 90th percentile of days."""
+    parts = []
+    for position, (column, label) in enumerate(CYCLE_STEPS):
+        parts.append(f"""
+            SELECT {position} AS position, '{label}' AS step, count({column}) AS pos_measured,
+                   quantile_cont({column}, 0.25) AS p25, median({column}) AS median,
+                   quantile_cont({column}, 0.75) AS p75, quantile_cont({column}, 0.9) AS p90,
+                   avg({column}) AS mean
+            FROM main.fct_procure_to_pay WHERE {_p2p_where()}""")
+    params = [f.state, f.fiscal_year, f.agency, f.category] * len(CYCLE_STEPS)
+    return _df(path, " UNION ALL ".join(parts) + " ORDER BY position", params)
+
+
+def cycle_step_distribution(path: Path, f: Filters, column: str) -> pd.DataFrame:
+    """Histogram of one step's days (POs per day bucket, capped at the 99th percentile's bucket)."""
+    if column not in _STEP_COLUMNS:  # an identifier cannot be a parameter: only the known columns pass
+        raise ValueError(f"unknown cycle-time step {column!r}")
+    return _df(path, f"""
+        WITH d AS (SELECT {column} AS days FROM main.fct_procure_to_pay WHERE {_p2p_where()} AND {column} IS NOT NULL),
+        cap AS (SELECT greatest(1, ceil(quantile_cont(days, 0.99))) AS cap FROM d)
+        SELECT least(days, cap) AS days, count(*) AS pos
+        FROM d, cap GROUP BY ALL ORDER BY days""", [f.state, f.fiscal_year, f.agency, f.category])
+
+
+def cycle_step_trend(path: Path, f: Filters) -> pd.DataFrame:
+    """Median days of each step by fiscal month of the PO, for every fiscal year of the state."""
+    parts = [f"""
+        SELECT '{label}' AS step, fiscal_year, fiscal_month, median({column}) AS median, count({column}) AS pos
+        FROM main.fct_procure_to_pay
+        WHERE state_code = ? AND agency_id = coalesce(?, agency_id)
+          AND category_code IS NOT DISTINCT FROM coalesce(?, category_code)
+        GROUP BY ALL""" for column, label in CYCLE_STEPS]
+    return _df(path, " UNION ALL ".join(parts) + " ORDER BY fiscal_year, fiscal_month",
+               [f.state, f.agency, f.category] * len(CYCLE_STEPS))
+
+
+# --------------------------------------------------------------------------------------------- red flags
+
+_FLAGS = """
+    SELECT r.rule_id, r.rule_name, r.entity_type, r.entity_id, r.agency_id,
+           coalesce(a.agency_name, r.agency_id) AS agency_name, r.supplier_id, r.amount, r.detected_at,
+           d.fiscal_year, r.evidence
+    FROM main.red_flags AS r
+    LEFT JOIN main.dim_date AS d ON d.state_code = r.state_code AND d.date_day = r.detected_at
+    LEFT JOIN main.dim_agency AS a ON a.agency_id = r.agency_id
+    WHERE r.state_code = ? AND d.fiscal_year = ? AND r.agency_id IS NOT DISTINCT FROM coalesce(?, r.agency_id)
+    ORDER BY r.amount DESC NULLS LAST, r.rule_id, r.entity_id
 """
 
 
-def headline_by_year(path: Path, state_code: str, kpi_ids: tuple[str, ...] = HEADLINE_KPIS) -> pd.DataFrame:
-    """State-level, whole-year rows of the headline KPIs for one state, newest fiscal year first."""
-    ids = list(kpi_ids)
+def red_flags(path: Path, f: Filters) -> pd.DataFrame:
+    """Every finding of the state's fiscal year, largest amount first (agency filter applies; red flags carry
+    no category). The fiscal year is that of the day the rule detected it in the state's calendar."""
+    return _df(path, _FLAGS, [f.state, f.fiscal_year, f.agency])
+
+
+# ------------------------------------------------------------------------------------------- cooperative
+
+
+def coop_by_state(path: Path, f: Filters) -> pd.DataFrame:
+    """Cooperative sales of the fiscal year by programme, state and customer type (every state, to compare)."""
+    return _df(path, """
+        SELECT coop_program, state_code, customer_type, count(*) AS lines, sum(total) AS sales,
+               sum(list_price_discount_amount) AS list_price_discount,
+               sum(total) + sum(list_price_discount_amount) AS list_value,
+               sum(admin_fee) AS admin_fee, sum(expected_admin_fee) AS expected_admin_fee
+        FROM main.fct_coop_sales
+        WHERE fiscal_year = ? AND category_code IS NOT DISTINCT FROM coalesce(?, category_code)
+        GROUP BY ALL ORDER BY coop_program, state_code, customer_type""", [f.fiscal_year, f.category])
+
+
+# --------------------------------------------------------------------------------------------- contracts
+
+
+def data_as_of(path: Path, state: str):
+    """The newest payment date of the state: the day the published data runs to."""
     with _connect(path) as con:
-        return con.execute(_HEADLINE_SQL, [state_code, ids, ids]).df()
+        return con.execute("SELECT max(payment_date) FROM main.fct_payments WHERE state_code = ?", [state]).fetchone()[0]
 
 
-def definitions(path: Path, kpi_ids: tuple[str, ...] = HEADLINE_KPIS) -> pd.DataFrame:
-    with _connect(path) as con:
-        return con.execute(
-            "SELECT kpi_id, kpi_name, unit, direction, description FROM main.kpi_definitions "
-            "WHERE kpi_id IN (SELECT unnest(?::VARCHAR[]))",
-            [list(kpi_ids)],
-        ).df()
+def expiring_contracts(path: Path, f: Filters, as_of, horizon_days: int = 180) -> pd.DataFrame:
+    """Contracts whose effective end falls within the horizon after as_of, with the 12 months' spend before it."""
+    return _df(path, """
+        WITH c AS (
+            SELECT * FROM main.dim_contract
+            WHERE state_code = ? AND effective_end_date BETWEEN ?::DATE AND ?::DATE + ?::INTEGER
+              AND agency_id IS NOT DISTINCT FROM coalesce(?, agency_id)
+              AND category_code IS NOT DISTINCT FROM coalesce(?, category_code)
+        ),
+        spend AS (
+            SELECT p.contract_id, sum(p.amount) AS trailing_12m_spend, count(*) AS payments
+            FROM main.fct_payments AS p
+            WHERE p.state_code = ? AND p.contract_id IN (SELECT contract_id FROM c)
+              AND p.payment_date > ?::DATE - INTERVAL 12 MONTH AND p.payment_date <= ?::DATE
+            GROUP BY 1
+        )
+        SELECT c.contract_id, c.contract_number, c.title, c.agency_id, coalesce(a.agency_name, c.agency_id) AS agency_name,
+               coalesce(s.supplier_name, c.supplier_key) AS supplier_name, c.vehicle, c.coop_program,
+               c.category_code, c.effective_end_date, datediff('day', ?::DATE, c.effective_end_date) AS days_left,
+               c.current_value, coalesce(spend.trailing_12m_spend, 0) AS trailing_12m_spend,
+               coalesce(spend.payments, 0) AS payments, c.has_successor, c.successor_contract_id,
+               c.successor_start_date
+        FROM c
+        LEFT JOIN spend ON spend.contract_id = c.contract_id
+        LEFT JOIN main.dim_agency AS a ON a.agency_id = c.agency_id
+        LEFT JOIN main.dim_supplier AS s ON s.supplier_key = c.supplier_key
+        ORDER BY c.effective_end_date, trailing_12m_spend DESC""",
+        [f.state, as_of, as_of, horizon_days, f.agency, f.category, f.state, as_of, as_of, as_of])
 
 
-def months_with_data(path: Path, state_code: str, fiscal_year: int) -> int:
-    """How many fiscal months of the year have state-level KPI rows (a year in progress has fewer than 12)."""
-    with _connect(path) as con:
-        return con.execute(
-            "SELECT count(DISTINCT fiscal_month) FROM main.kpi_values WHERE state_code = ? AND fiscal_year = ?"
-            " AND fiscal_month IS NOT NULL AND agency_id IS NULL AND category_code IS NULL AND supplier_id IS NULL",
-            [state_code, fiscal_year],
-        ).fetchone()[0]
+
+# ------------------------------------------------------------------------------------------ data quality
 
 
-def latest_year_with_data(by_year: pd.DataFrame) -> int | None:
-    """The newest fiscal year in which at least one headline KPI has a value."""
-    with_value = by_year[by_year["value"].notna()]
-    if with_value.empty:
-        return None
-    return int(with_value["fiscal_year"].max())
+def gate_results(manifest: dict) -> pd.DataFrame:
+    """The gate's contracts as recorded in the snapshot's manifest: one row per checked table."""
+    rows = [
+        {"dataset": c.get("dataset"), "passed": bool(c.get("passed")), "checks": int(c.get("checks_evaluated") or 0),
+         "failed": int(c.get("checks_failed") or 0), "evaluated_at": c.get("evaluated_at")}
+        for c in ((manifest.get("gate") or {}).get("contracts") or [])
+    ]
+    return pd.DataFrame(rows, columns=["dataset", "passed", "checks", "failed", "evaluated_at"])
 
 
-def format_value(value: float | None, unit: str | None) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    if unit == "pct":
-        return f"{value * 100:.1f}%"
-    if unit == "pct_unbounded":  # not a share: savings can be negative, growth can exceed 100%
-        return f"{value * 100:+.1f}%"
-    if unit == "days":
-        return f"{value:.1f} days"
-    if unit == "usd":
-        return f"${value:,.0f}"
-    return f"{value:,.2f}"
+def loads_by_source(manifest: dict) -> pd.DataFrame:
+    """Files, rows loaded and quarantined per source folder and entity, with the newest load (freshness)."""
+    rows = [
+        {"source": str(ld.get("file") or "?").split("/", 1)[0], "entity": ld.get("entity"),
+         "rows_in": int(ld.get("rows_in") or 0), "rows_loaded": int(ld.get("rows_loaded") or 0),
+         "rows_quarantined": int(ld.get("rows_quarantined") or 0), "finished_at": ld.get("finished_at")}
+        for ld in (manifest.get("loads") or []) if ld.get("status") == "loaded"
+    ]
+    frame = pd.DataFrame(rows, columns=["source", "entity", "rows_in", "rows_loaded", "rows_quarantined", "finished_at"])
+    if frame.empty:
+        return frame.assign(files=pd.Series(dtype="int64"))
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], errors="coerce")
+    out = frame.groupby(["source", "entity"], as_index=False).agg(
+        files=("rows_in", "size"), rows_in=("rows_in", "sum"), rows_loaded=("rows_loaded", "sum"),
+        rows_quarantined=("rows_quarantined", "sum"), newest_load=("finished_at", "max"))
+    out["quarantined_share"] = out["rows_quarantined"] / out["rows_in"].where(out["rows_in"] != 0)
+    return out.sort_values(["source", "entity"]).reset_index(drop=True)
 
 
-def format_money(value: float | None) -> str:
-    """$K / $M / $B with three significant digits, as executives read money."""
-    if value is None or pd.isna(value):
-        return "—"
-    sign, v = ("-" if value < 0 else ""), abs(float(value))
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if v >= div:
-            return f"{sign}${v / div:,.{max(0, 2 - len(str(int(v // div))) + 1)}f}{suffix}"
-    return f"{sign}${v:,.0f}"
+_DATA_THROUGH = {  # the fact tables and the date that says how recent their data is
+    "fct_payments": "payment_date", "fct_invoices": "invoice_date", "fct_procure_to_pay": "po_date",
+    "fct_awards": "award_date", "fct_solicitations": "close_date", "fct_coop_sales": "invoice_date",
+}
 
 
-def format_basis(value: float | None, unit: str | None, part: str) -> str:
-    """Numerator / denominator in words: money for shares of spend, days and counts for medians."""
-    if value is None or pd.isna(value):
-        return "—"
-    if unit in ("pct", "pct_unbounded"):
-        return format_money(value)
-    if unit == "days":
-        return f"{value:,.0f} days" if part == "numerator" else f"{value:,.0f} items"
-    return f"{value:,.2f}"
-
-
-def status_words(status: str | None) -> str:
-    if status is None or (isinstance(status, float) and pd.isna(status)):
-        return "No data"
-    return STATUS_WORDS.get(status, str(status))
+def data_through(path: Path) -> pd.DataFrame:
+    """Per fact table and state: rows and the newest business date (how recent the published data is)."""
+    parts = [f"SELECT '{t}' AS table_name, state_code, count(*) AS rows, max({c}) AS newest_date FROM main.{t} GROUP BY state_code"
+             for t, c in _DATA_THROUGH.items()]
+    return _df(path, " UNION ALL ".join(parts) + " ORDER BY table_name, state_code")
