@@ -30,25 +30,10 @@ ALL_CATEGORIES = "All categories"
 PARAMS = {"state": "state", "fiscal_year": "fy", "agency": "agency", "category": "category"}
 
 
-def _from_url(name: str, options: list, default):
-    """The URL's value for a filter when it is one of the options, else the default (a stale link never errors)."""
-    raw = st.query_params.get(PARAMS[name])
-    if raw is None:
-        return default
-    for option in options:
-        if str(option) == raw:
-            return option
-    return default
-
-
 def _select(label: str, name: str, options: list, default, format_func=str, help: str | None = None):
     """A sidebar selectbox whose value starts from the URL and is written back to it."""
     key = f"filter_{name}"
-    if key not in st.session_state or st.session_state[key] not in options:
-        st.session_state[key] = _from_url(name, options, default)
-    elif PARAMS[name] in st.query_params and st.query_params[PARAMS[name]] != str(st.session_state[key]):
-        # a link opened in a running session (or the back button) wins over the widget's last value
-        st.session_state[key] = _from_url(name, options, st.session_state[key])
+    ui.url_state(key, PARAMS[name], default, options=options)
     return st.sidebar.selectbox(label, options, key=key, format_func=format_func, help=help)
 
 
@@ -82,13 +67,7 @@ def filters(snapshot: data.Snapshot) -> ui.Context:
     agency = None if agency == ALL_AGENCIES else agency
     category = None if category == ALL_CATEGORIES else category
 
-    # Write the view back into the URL (only what differs from "all"), so the address bar is a shareable link.
-    wanted = {"state": state, "fy": year, "agency": agency, "category": category}
-    for param, value in wanted.items():
-        if value is None:
-            st.query_params.pop(param, None)
-        elif st.query_params.get(param) != str(value):
-            st.query_params[param] = str(value)
+    ui.write_url(state=state, fy=year, agency=agency, category=category)
 
     f = data.Filters(state=state, fiscal_year=year, agency=agency, category=category)
     return ui.Context(snapshot=snapshot, filters=f, state_name=state_names.get(state, state),

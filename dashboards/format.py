@@ -44,7 +44,7 @@ def money(value, signed: bool = False) -> str:
     sign = "-" if v < 0 else ("+" if signed and v > 0 else "")
     v = abs(v)
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if round(v / div, 2) >= 1:
+        if v >= div * 0.9995:  # 999.6 reads $1.00K, 999.4 stays $999
             scaled = v / div
             digits = 0 if scaled >= 100 else (1 if scaled >= 10 else 2)
             text = f"{scaled:,.{digits}f}"
@@ -154,7 +154,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise_cell)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    # CRLF line ends (RFC 4180): a lone carriage return inside a cell is then quoted, not a row break
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def as_float(value):

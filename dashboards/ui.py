@@ -42,6 +42,44 @@ class Context:
     months_in_year: int = 12  # fiscal months of the selected year with data (a year in progress has fewer)
 
 
+_WRITTEN = "_procure_url_written"
+
+
+def url_state(key: str, param: str, default, options: list | None = None,
+              parse: Callable[[str], object] | None = None) -> None:
+    """Prepare the session state of widget `key` from URL parameter `param`: the URL's value on first load, the
+    widget's own value afterwards, and the URL's again when the address changed outside the app (a link opened in
+    a running session, the back button). A URL value that is not an option or does not parse (a stale or hostile
+    link) is ignored: it never reaches a query."""
+    raw = st.query_params.get(param)
+    from_url = None
+    if raw is not None:
+        if options is not None:
+            from_url = next((o for o in options if str(o) == raw), None)
+        elif parse is not None:
+            try:
+                from_url = parse(raw)
+            except ValueError:
+                from_url = None
+    written = st.session_state.get(_WRITTEN, {}).get(param)
+    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
+        st.session_state[key] = from_url if from_url is not None else default
+    elif from_url is not None and raw != written:
+        st.session_state[key] = from_url
+
+
+def write_url(**params) -> None:
+    """Put the view into the URL (None removes a parameter), so the address bar is a shareable link; remember what
+    was written, to tell the app's own writes from a changed address on the next run."""
+    written = st.session_state.setdefault(_WRITTEN, {})
+    for param, value in params.items():
+        if value is None:
+            st.query_params.pop(param, None)
+        elif st.query_params.get(param) != str(value):
+            st.query_params[param] = str(value)
+        written[param] = None if value is None else str(value)
+
+
 def spec(url_path: str) -> PageSpec:
     return next(p for p in PAGES if p.url_path == url_path)
 

@@ -12,12 +12,9 @@ attributes = board.drop_duplicates("attribute_id").sort_values("attribute_id")
 ids = [int(a) for a in attributes["attribute_id"]]
 names = dict(zip(ids, attributes["attribute_name"]))
 
-raw = st.query_params.get("attribute")
-default = int(raw) if raw and raw.isdigit() and int(raw) in ids else ids[0]
-if st.session_state.get("attribute_pick") not in ids or (raw and raw.isdigit() and int(raw) != st.session_state.get("attribute_pick")):
-    st.session_state["attribute_pick"] = default
+ui.url_state("attribute_pick", "attribute", ids[0], options=ids)
 attribute_id = st.selectbox("Attribute", ids, key="attribute_pick", format_func=lambda a: f"{a}. {names[a]}")
-st.query_params["attribute"] = str(attribute_id)
+ui.write_url(attribute=attribute_id)
 
 row = board[(board["attribute_id"] == attribute_id) & (board["fiscal_year"] == f.fiscal_year)]
 description = attributes.loc[attributes["attribute_id"] == attribute_id, "description"].iloc[0]

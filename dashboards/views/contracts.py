@@ -11,21 +11,13 @@ ctx = ui.page("contracts")
 f = ctx.filters
 as_of_data = ui.query(ctx, data.data_as_of, f.state)
 default = as_of_data or date.today()
-raw = st.query_params.get("as_of")
-try:
-    from_url = date.fromisoformat(raw) if raw else None
-except ValueError:
-    from_url = None
-if "contracts_as_of" not in st.session_state or (from_url and from_url != st.session_state["contracts_as_of"]):
-    st.session_state["contracts_as_of"] = from_url or default
+# the as-of date is in the URL only when it is not the default
+ui.url_state("contracts_as_of", "as_of", default, parse=date.fromisoformat)
 left, right = st.columns([1, 2])
 with left:
     as_of = st.date_input("As of", key="contracts_as_of",
                           help="Default: the newest payment in the published data for this state, the day the data runs to.")
-if as_of != default:
-    st.query_params["as_of"] = as_of.isoformat()
-else:
-    st.query_params.pop("as_of", None)
+ui.write_url(as_of=None if as_of == default else as_of.isoformat())
 with right:
     st.caption(f"Contracts whose effective end (after amendments) falls from {as_of:%d %b %Y} to "
                f"{as_of + timedelta(days=180):%d %b %Y}. Spend: payments on the contract in the 12 months to the as-of date.")
