@@ -14,6 +14,7 @@ import textwrap
 from ingestion.common.loader import ensure_warehouse
 from orchestration.environment import DBT_PROJECT_DIR, dbt_executable
 from warehouse.connection import connect
+from warehouse.settings import REPO_ROOT
 
 # model name -> the table it publishes (kpi_catalogue is published under the alias kpi_definitions)
 PUBLISHED = {"kpi_values": "kpi_values", "kpi_catalogue": "kpi_definitions", "fct_payments": "fct_payments",
@@ -112,7 +113,11 @@ def test_dbt_docs_generate_offline(tmp_path):
     assert manifest["nodes"]["model.procure.kpi_values"]["columns"]["status"]["description"].strip()
 
     exposures = manifest["exposures"]
-    assert "exposure.procure.headline_dashboard" in exposures
+    # one exposure per dashboard page, at the page's URL
+    from dashboards.registry import PAGES
+
+    urls = {e["url"] for e in exposures.values()}
+    assert urls == {f"http://127.0.0.1:8501/{p.url_path}" for p in PAGES}
     for unique_id, exposure in exposures.items():
         assert exposure["type"] == "dashboard", unique_id
         assert exposure["description"].strip(), unique_id
@@ -122,5 +127,10 @@ def test_dbt_docs_generate_offline(tmp_path):
         assert depends_on, unique_id
         for node_id in depends_on:
             assert manifest["nodes"][node_id]["schema"] in ("marts", "kpi"), (unique_id, node_id)
-    headline = exposures["exposure.procure.headline_dashboard"]
-    assert {"model.procure.kpi_values", "model.procure.kpi_catalogue"} <= set(headline["depends_on"]["nodes"])
+    # every published table the dashboard's queries read is behind some page's exposure
+    import re
+
+    read = set(re.findall(r"main\.(\w+)", (REPO_ROOT / "dashboards" / "data.py").read_text())) - {"snapshot_manifest"}
+    behind = {manifest["nodes"][n].get("alias") or manifest["nodes"][n]["name"]
+              for e in exposures.values() for n in e["depends_on"]["nodes"]}
+    assert read and read <= behind, read - behind
