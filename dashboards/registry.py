@@ -17,6 +17,11 @@ class PageSpec:
     script: str  # relative to dashboards/
     icon: str
 
+    @property
+    def href(self) -> str:
+        """The page's path in the app's URL: Streamlit serves the default (first) page at "/" only."""
+        return "" if self == PAGES[0] else self.url_path
+
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("scorecard", "Scorecard", "Where do we stand on each of the twelve attributes?",

@@ -47,7 +47,7 @@ chart["state"] = chart["state_code"].where(chart["state_code"] != f.state, chart
 st.altair_chart(
     alt.Chart(chart).mark_bar().encode(
         x=alt.X("sales:Q", title="Sales ($)", axis=alt.Axis(format="$,.3~s")),
-        y=alt.Y("state:N", title=None, sort="-x"),
+        y=alt.Y("state:N", title=None, sort="-x", axis=alt.Axis(labelLimit=300)),
         color=alt.Color("customer_type:N", title="Customer type",
                         scale=alt.Scale(range=["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"])),
         tooltip=["state_code:N", "customer_type:N", alt.Tooltip("sales:Q", format="$,.0f")],

@@ -30,7 +30,7 @@ st.subheader("Each step")
 steps = summary.iloc[:-1]
 box = steps.assign(p25=steps["p25"].astype(float), median=steps["median"].astype(float),
                    p75=steps["p75"].astype(float), p90=steps["p90"].astype(float))
-base = alt.Chart(box).encode(y=alt.Y("step:N", sort=list(steps["step"]), title=None))
+base = alt.Chart(box).encode(y=alt.Y("step:N", sort=list(steps["step"]), title=None, axis=alt.Axis(labelLimit=300)))
 st.altair_chart(
     (base.mark_rule(color="#6B7280").encode(x=alt.X("p25:Q", title="Days"), x2="p90:Q")
      + base.mark_bar(color="#56B4E9", size=14).encode(x="p25:Q", x2="p75:Q")

@@ -21,16 +21,18 @@ else:
     columns = st.columns(min(4, len(year)))
     for i, (_, r) in enumerate(year.head(4).iterrows()):
         with columns[i]:
-            ui.tile(r["method_label"], fmt.money(r["savings_amount"]),
-                    lines=(f"{fmt.pct(r['savings_rate'])} of the {fmt.money(r['baseline_amount'])} baseline",
+            name, _, detail = r["method_label"].partition(" (")
+            ui.tile(name, fmt.money(r["savings_amount"]), help=r["method_label"],
+                    lines=((f"({detail}" if detail else ""),f"{fmt.pct(r['savings_rate'])} of the {fmt.money(r['baseline_amount'])} baseline",
                            f"Baseline: {r['baseline_kind'].replace('_', ' ')} · {r['savings_stage']}"))
 
     chart_data = year.assign(label=year["method_label"] + " — " + year["baseline_kind"].str.replace("_", " "),
                              savings=year["savings_amount"].astype(float))
     st.altair_chart(
-        alt.Chart(chart_data).mark_bar(color="#0072B2").encode(
+        alt.Chart(chart_data).mark_bar().encode(
             x=alt.X("savings:Q", title="Savings ($)", axis=alt.Axis(format="$,.3~s")),
-            y=alt.Y("label:N", sort="-x", title=None),
+            y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+            color=alt.condition(alt.datum.savings < 0, alt.value("#D55E00"), alt.value("#0072B2")),
             tooltip=[alt.Tooltip("label:N", title="Method"), alt.Tooltip("savings:Q", format="$,.0f"),
                      alt.Tooltip("savings_stage:N", title="Stage")],
         ).properties(height=40 * len(chart_data) + 40),

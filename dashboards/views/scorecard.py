@@ -41,23 +41,24 @@ for i, (_, a) in enumerate(attributes.iterrows()):
     score = row["score"] if row is not None else None
     code, band = fmt.score_band(score)
     symbol = fmt.STATUS[code][0]
-    trend = history[history["attribute_id"] == a["attribute_id"]].dropna(subset=["score"])
+    trend = history[(history["attribute_id"] == a["attribute_id"]) & (history["fiscal_year"] <= f.fiscal_year)].dropna(subset=["score"])
     with columns[i % 4]:
         with st.container(border=True):
             st.markdown(f"**{int(a['attribute_id'])}. {a['attribute_name']}**")
+            change = None if row is None or pd.isna(row["score_change"]) else float(row["score_change"])
             st.metric(
                 label=f"Score, attribute {int(a['attribute_id'])}", label_visibility="collapsed",
                 value=f"{fmt.score(score)} / 100" if score is not None and not pd.isna(score) else "Not measured",
-                delta=None if row is None or pd.isna(row["score_change"]) else f"{row['score_change']:+.0f} vs FY {f.fiscal_year - 1}",
+                delta=None if change is None else f"{change:+.0f} vs FY {f.fiscal_year - 1}",
+                delta_arrow="off" if change is not None and abs(change) < 0.5 else "auto",
                 help=a["description"],
+                chart_data=list(trend["score"].astype(float)) if len(trend) > 1 else None, chart_type="line",
             )
             st.markdown(f":{'green' if code == 'on_target' else 'orange' if code == 'near' else 'red' if code == 'off' else 'gray'}"
                         f"-badge[{symbol} {band}]")
             if row is not None:
                 st.caption(f"{int(row['kpis_on_target'] or 0)} of {int(row['kpis_scored'] or 0)} KPIs on target · "
                            f"{int(row['kpis_with_data'] or 0)} of {int(row['kpis_defined'] or 0)} with data")
-            if len(trend) > 1:
-                st.line_chart(trend.set_index("fiscal_year")["score"], height=70, y_label="", x_label="")
             st.page_link("views/attribute.py", label="Open detail", icon=":material/arrow_forward:",
                          query_params={**base_query, "attribute": str(int(a["attribute_id"]))})
 
