@@ -212,17 +212,14 @@ def _p2p_where() -> str:
 
 
 def cycle_step_summary(path: Path, f: Filters) -> pd.DataFrame:
-    """Per step: POs measured, quartiles, median and 90th percentile of days."""
-    parts = []
-    for position, (column, label) in enumerate(CYCLE_STEPS):
-        parts.append(f"""
-            SELECT {position} AS position, '{label}' AS step, count({column}) AS pos_measured,
-                   quantile_cont({column}, 0.25) AS p25, median({column}) AS median,
-                   quantile_cont({column}, 0.75) AS p75, quantile_cont({column}, 0.9) AS p90,
-                   avg({column}) AS mean
-            FROM main.fct_procure_to_pay WHERE {_p2p_where()}""")
-    params = [f.state, f.fiscal_year, f.agency, f.category] * len(CYCLE_STEPS)
-    return _df(path, " UNION ALL ".join(parts) + " ORDER BY position", params)
+    """Per step: POs measured, quartiles, median and 90th percentile of days (one scan of the fact for all steps)."""
+    stats = (("pos_measured", "count({c})"), ("p25", "quantile_cont({c}, 0.25)"), ("median", "median({c})"),
+             ("p75", "quantile_cont({c}, 0.75)"), ("p90", "quantile_cont({c}, 0.9)"), ("mean", "avg({c})"))
+    columns = ", ".join(f"{expr.format(c=c)} AS {c}__{name}" for c, _ in CYCLE_STEPS for name, expr in stats)
+    row = _df(path, f"SELECT {columns} FROM main.fct_procure_to_pay WHERE {_p2p_where()}",
+              [f.state, f.fiscal_year, f.agency, f.category]).iloc[0]
+    return pd.DataFrame([{"position": i, "step": label, **{name: row[f"{c}__{name}"] for name, _ in stats}}
+                         for i, (c, label) in enumerate(CYCLE_STEPS)])
 
 
 def cycle_step_distribution(path: Path, f: Filters, column: str) -> pd.DataFrame:
@@ -237,15 +234,13 @@ def cycle_step_distribution(path: Path, f: Filters, column: str) -> pd.DataFrame
 
 
 def cycle_step_trend(path: Path, f: Filters) -> pd.DataFrame:
-    """Median days of each step by fiscal month of the PO, for every fiscal year of the state."""
-    parts = [f"""
-        SELECT '{label}' AS step, fiscal_year, fiscal_month, median({column}) AS median, count({column}) AS pos
-        FROM main.fct_procure_to_pay
-        WHERE state_code = ? AND agency_id = coalesce(?, agency_id)
-          AND category_code IS NOT DISTINCT FROM coalesce(?, category_code)
-        GROUP BY ALL""" for column, label in CYCLE_STEPS]
-    return _df(path, " UNION ALL ".join(parts) + " ORDER BY fiscal_year, fiscal_month",
-               [f.state, f.agency, f.category] * len(CYCLE_STEPS))
+    """Median days of each step by fiscal month of the PO in the fiscal year (one scan for all steps)."""
+    medians = ", ".join(f"median({c}) AS {c}__median, count({c}) AS {c}__pos" for c, _ in CYCLE_STEPS)
+    wide = _df(path, f"SELECT fiscal_month, {medians} FROM main.fct_procure_to_pay WHERE {_p2p_where()} "
+                     "GROUP BY fiscal_month ORDER BY fiscal_month", [f.state, f.fiscal_year, f.agency, f.category])
+    parts = [pd.DataFrame({"step": label, "fiscal_year": f.fiscal_year, "fiscal_month": wide["fiscal_month"],
+                           "median": wide[f"{c}__median"], "pos": wide[f"{c}__pos"]}) for c, label in CYCLE_STEPS]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 # --------------------------------------------------------------------------------------------- red flags
@@ -361,8 +356,45 @@ _DATA_THROUGH = {  # the fact tables and the date that says how recent their dat
 }
 
 
-def data_through(path: Path) -> pd.DataFrame:
-    """Per fact table and state: rows and the newest business date (how recent the published data is)."""
-    parts = [f"SELECT '{t}' AS table_name, state_code, count(*) AS rows, max({c}) AS newest_date FROM main.{t} GROUP BY state_code"
+def data_through(path: Path, state: str) -> pd.DataFrame:
+    """Per fact table: the state's rows and newest business date (how recent the published data is)."""
+    parts = [f"SELECT '{t}' AS table_name, count(*) AS rows, max({c}) AS newest_date FROM main.{t} WHERE state_code = ?"
              for t, c in _DATA_THROUGH.items()]
-    return _df(path, " UNION ALL ".join(parts) + " ORDER BY table_name, state_code")
+    return _df(path, " UNION ALL ".join(parts) + " ORDER BY table_name", [state] * len(_DATA_THROUGH))
+
+
+# ---- briefing
+
+
+def briefing_context(path: Path, state: str, fiscal_year: int) -> dict:
+    """The header of the executive briefing (dashboards/briefing.py) for a state and fiscal year.
+
+    state_name and currency (None when the state is not in dim_state); first_day / last_day of the fiscal year in
+    the state's calendar (None outside dim_date); data_through: the newest payment date of the state;
+    months_so_far: None when the year is complete (the data runs past it, or to the last day of its 12th month),
+    else the fiscal months begun by data_through (0 when the data ends before the year starts).
+    """
+    with _connect(path) as con:
+        state_row = con.execute("SELECT state_name, currency FROM main.dim_state WHERE state_code = ?", [state]).fetchone()
+        first_day, last_day = con.execute(
+            "SELECT min(date_day), max(date_day) FROM main.dim_date WHERE state_code = ? AND fiscal_year = ?",
+            [state, fiscal_year]).fetchone()
+        through = con.execute("SELECT max(payment_date) FROM main.fct_payments WHERE state_code = ?", [state]).fetchone()[0]
+        through_fy = con.execute(
+            "SELECT fiscal_year, fiscal_month, date_day = last_day(date_day) FROM main.dim_date "
+            "WHERE state_code = ? AND date_day = ?", [state, through]).fetchone() if through is not None else None
+    months = None
+    if through_fy is not None:
+        fy, fm, month_end = through_fy
+        if fy == fiscal_year and not (fm == 12 and month_end):
+            months = int(fm)
+        elif fy < fiscal_year:
+            months = 0
+    return {
+        "state_name": state_row[0] if state_row else None,
+        "currency": state_row[1] if state_row else None,
+        "first_day": first_day,
+        "last_day": last_day,
+        "data_through": through,
+        "months_so_far": months,
+    }

@@ -46,8 +46,7 @@ st.caption("Why rows were quarantined: `procure loads` lists every load; the rea
            "working warehouse's raw._quarantine table (docs/operations.md).")
 
 st.subheader("Freshness: how recent the published data is")
-through = ui.query(ctx, data.data_through)
-through = through[through["state_code"] == ctx.filters.state]
+through = ui.query(ctx, data.data_through, ctx.filters.state)
 display = pd.DataFrame({
     "Table": through["table_name"], "Rows": through["rows"].map(fmt.count),
     "Newest business date": through["newest_date"].astype(str).replace({"NaT": fmt.DASH, "None": fmt.DASH}),
