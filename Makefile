@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export SODA_CORE_TELEMETRY_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help setup run test lint pytest dev dashboard docs lock clean
+.PHONY: help setup browser run test lint pytest dev dashboard docs lock clean bench-dashboard
 
 help:
 	@echo "make run        generate the default synthetic data set and run the whole pipeline (DuckDB)"
@@ -21,6 +21,8 @@ help:
 	@echo "make dashboard  dashboard on http://$(HOST):$(DASHBOARD_PORT)"
 	@echo "make docs       regenerate docs/data_dictionary.md and the dbt sources from the canonical schema"
 	@echo "make lock       re-resolve requirements.lock after changing pyproject.toml (needs uv)"
+	@echo "make browser    install Debian's chromium and fonts for the dashboard's browser test (apt; sudo if not root)"
+	@echo "make bench-dashboard  server-side render time of every dashboard page (BENCH_ARGS=..., bench/README.md)"
 
 setup: $(STAMP)
 
@@ -36,7 +38,30 @@ run: setup
 	$(BIN)/procure generate
 	$(BIN)/procure run
 
-test: setup lint pytest
+# The dashboard's browser test (tests/e2e/test_dashboard_browser.py) drives the system chromium through
+# Playwright: `playwright install` downloads its own browser, which CI cannot. So chromium comes from apt, with
+# the fonts screenshots need for their glyphs; nothing is installed when all of it is already there.
+BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-liberation
+browser:
+	@missing=""; \
+	command -v chromium >/dev/null || missing=" chromium"; \
+	if command -v dpkg-query >/dev/null; then \
+	  for p in fonts-dejavu-core fonts-liberation; do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	  done; \
+	fi; \
+	[ -z "$$missing" ] && exit 0; \
+	hint="install the Debian packages $(BROWSER_PACKAGES) (apt-get install -y --no-install-recommends $(BROWSER_PACKAGES))"; \
+	command -v apt-get >/dev/null || { echo "error: missing$$missing and no apt-get here: $$hint"; exit 1; }; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null; then sudo="sudo"; \
+	else echo "error: missing$$missing; not root and no sudo: as root, $$hint"; exit 1; fi; \
+	echo "missing$$missing: installing $(BROWSER_PACKAGES) with apt-get (for the dashboard's browser test)"; \
+	$$sudo apt-get update || exit 1; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) || exit 1; \
+	command -v chromium >/dev/null || { echo "error: chromium is still not on PATH after apt-get install"; exit 1; }
+
+test: setup browser lint pytest
 
 lint: setup
 	cd dbt_project && ../$(BIN)/sqlfluff lint models --processes 2
@@ -59,3 +84,7 @@ lock:
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
+
+# Not part of `make test`: a benchmark measures time (bench/README.md). E.g. BENCH_ARGS="--warehouse PATH --replicate 10".
+bench-dashboard: setup
+	$(BIN)/python -m bench.dashboard $(BENCH_ARGS)
