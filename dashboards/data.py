@@ -170,6 +170,7 @@ def savings_by_method(path: Path, f: Filters) -> pd.DataFrame:
                sum(lines_count) AS lines_count
         FROM main.savings
         WHERE state_code = ? AND agency_id IS NOT DISTINCT FROM ? AND category_code IS NOT DISTINCT FROM ?
+          AND fiscal_year IS NOT NULL  -- the rows without a year are all-years totals, another grain
         GROUP BY ALL
         ORDER BY fiscal_year, method_label, baseline_kind""", [f.state, f.agency, f.category])
 
