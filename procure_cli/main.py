@@ -453,6 +453,49 @@ def snapshots(as_json: bool = typer.Option(False, "--json", help="Print the snap
 
 
 @app.command()
+def briefing(
+    state: Optional[str] = typer.Option(None, "--state", help="Only this state (code, e.g. NV); default: every state."),
+    year: Optional[int] = typer.Option(None, "--year", help="Only this fiscal year; default: every year with KPI values."),
+    out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
+                                       help="Where to write; default: published/briefings/<current snapshot id>/."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print each briefing to PDF with headless Chromium (`make browser`)."),
+) -> None:
+    """Write the executive briefings (one printable HTML page per state and fiscal year) of the current snapshot."""
+    from dashboards.briefing import BriefingError, briefing_pdf, briefing_targets, write_briefings
+    from warehouse.publish import BRIEFINGS_NAME, current_snapshot
+    from warehouse.settings import get_settings
+
+    snap = current_snapshot()
+    if snap is None:
+        err.print("no snapshot published yet: `make run` (or `procure run`) publishes one and writes its briefings")
+        raise typer.Exit(1)
+    state = state.upper() if state else None
+    targets = briefing_targets(snap.path)
+    chosen = [t for t in targets if (state is None or t[0] == state) and (year is None or t[2] == year)]
+    if not chosen:
+        years: dict[str, list[int]] = {}
+        for s, _, y in targets:
+            years.setdefault(s, []).append(y)
+        have = ", ".join(f"{s} FY{min(ys)}-FY{max(ys)}" for s, ys in years.items()) or "none"
+        err.print(escape(f"nothing to write: no KPI values for {state or 'any state'} FY{year or '(any)'} in snapshot "
+                         f"{snap.snapshot_id}; state x fiscal years with KPI values: {have}"))
+        raise typer.Exit(2)
+    out_dir = out or get_settings().published / BRIEFINGS_NAME / snap.snapshot_id
+    try:
+        paths = write_briefings(snap.path, out_dir, states=[state] if state else None, years=[year] if year else None)
+        for path in paths:
+            console.print(escape(str(path)), highlight=False)
+        if pdf:
+            for path in paths:
+                if path.name != "index.html":
+                    console.print(escape(str(briefing_pdf(path, path.with_suffix(".pdf")))), highlight=False)
+    except BriefingError as exc:
+        err.print(f"[red]briefing:[/red] {escape(str(exc))}")
+        raise typer.Exit(1)
+    console.print(f"briefings of snapshot {snap.snapshot_id}: open {out_dir / 'index.html'} in a browser and print (one page each)")
+
+
+@app.command()
 def publish(
     rollback_to: Optional[str] = typer.Option(
         None, "--rollback", metavar="SNAPSHOT",
@@ -505,15 +548,15 @@ def dashboard(
     """Start the executive dashboard (reads the published snapshot only)."""
     import os
 
+    from dashboards.server import command
     from orchestration.environment import export_environment
     from warehouse.settings import REPO_ROOT
 
     export_environment()
-    streamlit = Path(sys.executable).parent / "streamlit"
+    argv = command(host, port)
     console.print(f"dashboard on http://{host}:{port}")
-    os.execv(str(streamlit), [str(streamlit), "run", str(REPO_ROOT / "dashboards" / "app.py"), "--server.headless", "true",
-                              "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
-                              "--client.toolbarMode", "viewer"])
+    os.chdir(REPO_ROOT)
+    os.execv(argv[0], argv)
 
 
 @app.command()

@@ -6,6 +6,7 @@ Layout under ``settings.published``::
                                      plus ``snapshot_manifest``)
     snapshots/<snapshot_id>.json     sidecar: the same manifest, readable without DuckDB
     current.duckdb -> snapshots/<snapshot_id>.duckdb   (relative symlink, replaced atomically)
+    briefings/<snapshot_id>/         the snapshot's executive briefings (written after the switch, not by publish())
     publications.jsonl               append-only log: one line per switch of current (publish or rollback)
 
 Steps of :func:`publish`: write ``.<id>.duckdb.tmp`` (warehouse ATTACHed READ_ONLY), CHECKPOINT, close; reopen it
@@ -25,6 +26,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,6 +40,7 @@ from warehouse.settings import REPO_ROOT, Settings, get_settings
 
 CURRENT_NAME = "current.duckdb"
 LOG_NAME = "publications.jsonl"
+BRIEFINGS_NAME = "briefings"  # briefings/<snapshot_id>/: the executive briefings of a snapshot (dashboards/briefing.py)
 MANIFEST_TABLE = "snapshot_manifest"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
@@ -443,5 +446,6 @@ def _apply_retention(settings: Settings) -> list[str]:
         if info.is_current:
             continue
         _remove(info.path, info.path.with_suffix(".json"))
+        shutil.rmtree(settings.published / BRIEFINGS_NAME / info.snapshot_id, ignore_errors=True)
         deleted.append(info.snapshot_id)
     return deleted

@@ -245,3 +245,12 @@ def test_the_sidebar_says_which_snapshot_and_what_vouched_for_it(monkeypatch, sn
     assert f"passed: {len(contracts)} contracts, {checks} checks" in about
     loaded = sum(ld["rows_loaded"] for ld in manifest["loads"] if ld["status"] == "loaded")
     assert f"{loaded:,} rows loaded" in about
+
+
+def test_every_table_has_a_csv_download_of_its_rows(monkeypatch, snapshot):
+    for page in PAGES:
+        at = open_page(monkeypatch, snapshot, page.url_path)
+        tables = [d.value for d in at.dataframe]
+        buttons = [b.proto.label for b in at.get("download_button")]
+        assert tables, page.url_path
+        assert buttons == [f"Download CSV ({len(t):,} rows)" for t in tables], page.url_path

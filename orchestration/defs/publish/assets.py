@@ -9,7 +9,7 @@ from orchestration.locking import hold_warehouse
 from orchestration.project import dbt_project
 from warehouse.connection import connect
 from warehouse.gate import gated_datasets
-from warehouse.publish import publish
+from warehouse.publish import BRIEFINGS_NAME, SnapshotInfo, publish
 from warehouse.settings import get_settings
 
 PUBLISHED_TAG = "published"
@@ -74,6 +74,26 @@ def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
     }
 
 
+def write_snapshot_briefings(log, info: SnapshotInfo) -> dict:
+    """The executive briefings of a just-published snapshot into published/briefings/<snapshot_id>/.
+
+    Never raises: the snapshot is already published and current, so a failure here only logs a warning (with the
+    reason) and is recorded in the returned metadata; `procure briefing` writes them again later.
+    """
+    out_dir = get_settings().published / BRIEFINGS_NAME / info.snapshot_id
+    try:
+        from dashboards.briefing import write_briefings
+
+        paths = write_briefings(info.path, out_dir)
+    except Exception as exc:  # noqa: BLE001 - a briefing must never fail or undo a publication
+        log.warning(f"snapshot {info.snapshot_id} is published, but its executive briefings were not written to "
+                    f"{out_dir}: {type(exc).__name__}: {exc}. Write them with `procure briefing`.")
+        return {"count": 0, "dir": str(out_dir), "error": f"{type(exc).__name__}: {exc}"}
+    briefings = [p for p in paths if p.name != "index.html"]
+    log.info(f"wrote {len(briefings)} executive briefings to {out_dir}")
+    return {"count": len(briefings), "dir": str(out_dir)}
+
+
 @dg.asset(
     key=["published", "snapshot"],
     deps=[dg.AssetKey([schema, table]) for schema, table in published_tables()],
@@ -99,11 +119,13 @@ def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     }
     info = publish(tables, manifest)
     context.log.info(f"published snapshot {info.snapshot_id} at {info.path}")
+    briefings = write_snapshot_briefings(context.log, info)
     return dg.MaterializeResult(
         metadata={
             "snapshot_id": info.snapshot_id,
             "path": dg.MetadataValue.path(str(info.path)),
             "current": dg.MetadataValue.path(str(get_settings().current_snapshot)),
             "tables": len(tables),
+            "briefings": dg.MetadataValue.json(briefings),
         }
     )
