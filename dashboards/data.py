@@ -100,11 +100,24 @@ def filter_options(path: Path) -> dict[str, pd.DataFrame]:
     """States, their fiscal years (with KPI rows), agencies and categories for the sidebar."""
     return {
         "states": _df(path, "SELECT s.state_code, s.state_name FROM main.dim_state AS s WHERE s.state_code IN "
-                            "(SELECT DISTINCT state_code FROM main.kpi_values) ORDER BY s.state_code"),
-        # months: fiscal months with state-level monthly KPI rows (a year in progress has fewer than 12)
-        "years": _df(path, "SELECT state_code, fiscal_year, count(DISTINCT fiscal_month) FILTER (WHERE fiscal_month "
-                           "IS NOT NULL AND agency_id IS NULL AND category_code IS NULL AND supplier_id IS NULL) AS months "
-                           "FROM main.kpi_values WHERE value IS NOT NULL GROUP BY ALL ORDER BY state_code, fiscal_year DESC"),
+                            "(SELECT state_code FROM main.attribute_scorecard WHERE kpis_with_data > 0) ORDER BY s.state_code"),
+        # Fiscal years with KPI values (from the scorecard's state rows, small) and how many of their months the
+        # data covers: 12 for a year the state's newest payment date is past (or on the last day of its 12th
+        # month), that date's fiscal month in the year it falls in, 0 when unknown (no payments).
+        "years": _df(path, """
+            WITH through AS (
+                SELECT d.state_code, d.fiscal_year, d.fiscal_month, d.date_day = last_day(d.date_day) AS month_end
+                FROM (SELECT state_code, max(payment_date) AS day FROM main.fct_payments GROUP BY 1) AS p
+                JOIN main.dim_date AS d ON d.state_code = p.state_code AND d.date_day = p.day
+            )
+            SELECT s.state_code, s.fiscal_year,
+                   CASE WHEN t.fiscal_year IS NULL OR s.fiscal_year > t.fiscal_year THEN 0
+                        WHEN s.fiscal_year < t.fiscal_year OR (t.fiscal_month = 12 AND t.month_end) THEN 12
+                        ELSE t.fiscal_month END AS months
+            FROM (SELECT state_code, fiscal_year FROM main.attribute_scorecard
+                  WHERE agency_id IS NULL AND kpis_with_data > 0 GROUP BY ALL) AS s
+            LEFT JOIN through AS t ON t.state_code = s.state_code
+            ORDER BY s.state_code, s.fiscal_year DESC"""),
         "agencies": _df(path, "SELECT state_code, agency_id, agency_name FROM main.dim_agency ORDER BY state_code, agency_name"),
         "categories": _df(path, "SELECT DISTINCT category_code, category_title FROM main.dim_commodity "
                                 "WHERE category_code IS NOT NULL ORDER BY category_code"),

@@ -147,8 +147,9 @@ def table(ctx: Context, display: pd.DataFrame, name: str, export: pd.DataFrame |
         st.caption("No rows for this selection.")
         return
     st.dataframe(display, hide_index=True, width="stretch", height=height)
-    st.download_button(
-        f"Download CSV ({len(display):,} rows)", data=fmt.csv_bytes(export if export is not None else display),
+    frame = export if export is not None else display
+    st.download_button(  # the CSV is made when the button is clicked (a callable), not on every render
+        f"Download CSV ({len(display):,} rows)", data=lambda: fmt.csv_bytes(frame),
         file_name=_file_name(ctx, name), mime="text/csv", key=key or f"csv-{name}", icon=":material/download:",
     )
 

@@ -65,6 +65,10 @@ def test_a_snapshot_without_kpi_values_says_so(tmp_path, monkeypatch):
     con.execute("CREATE TABLE main.dim_state (state_code VARCHAR, state_name VARCHAR)")
     con.execute("CREATE TABLE main.dim_agency (state_code VARCHAR, agency_id VARCHAR, agency_name VARCHAR)")
     con.execute("CREATE TABLE main.dim_commodity (category_code VARCHAR, category_title VARCHAR)")
+    con.execute("CREATE TABLE main.attribute_scorecard (state_code VARCHAR, agency_id VARCHAR, fiscal_year INTEGER,"
+                " kpis_with_data INTEGER)")
+    con.execute("CREATE TABLE main.fct_payments (state_code VARCHAR, payment_date DATE)")
+    con.execute("CREATE TABLE main.dim_date (state_code VARCHAR, date_day DATE, fiscal_year INTEGER, fiscal_month INTEGER)")
     con.execute("CREATE TABLE main.snapshot_manifest (snapshot_id VARCHAR, created_at TIMESTAMP, code_version VARCHAR,"
                 " manifest VARCHAR, tables VARCHAR)")
     con.execute("INSERT INTO main.snapshot_manifest VALUES ('S1', ?, 'abc', '{}', '{}')", [datetime(2026, 11, 25)])
