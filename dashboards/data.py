@@ -226,14 +226,19 @@ def _p2p_where() -> str:
 
 
 def cycle_step_summary(path: Path, f: Filters) -> pd.DataFrame:
-    """Per step: POs measured, quartiles, median and 90th percentile of days (one scan of the fact for all steps)."""
-    stats = (("pos_measured", "count({c})"), ("p25", "quantile_cont({c}, 0.25)"), ("median", "median({c})"),
-             ("p75", "quantile_cont({c}, 0.75)"), ("p90", "quantile_cont({c}, 0.9)"), ("mean", "avg({c})"))
-    columns = ", ".join(f"{expr.format(c=c)} AS {c}__{name}" for c, _ in CYCLE_STEPS for name, expr in stats)
+    """Per step: POs measured, quartiles, median and 90th percentile of days, in one scan of the fact (one sort
+    per step: the four quantiles are one list-valued quantile_cont)."""
+    columns = ", ".join(f"count({c}) AS {c}__n, quantile_cont({c}, [0.25, 0.5, 0.75, 0.9]) AS {c}__q, avg({c}) AS {c}__mean"
+                        for c, _ in CYCLE_STEPS)
     row = _df(path, f"SELECT {columns} FROM main.fct_procure_to_pay WHERE {_p2p_where()}",
               [f.state, f.fiscal_year, f.agency, f.category]).iloc[0]
-    return pd.DataFrame([{"position": i, "step": label, **{name: row[f"{c}__{name}"] for name, _ in stats}}
-                         for i, (c, label) in enumerate(CYCLE_STEPS)])
+    rows = []
+    for i, (c, label) in enumerate(CYCLE_STEPS):
+        q = row[f"{c}__q"]
+        q = list(q) if q is not None and not (isinstance(q, float) and pd.isna(q)) else [None] * 4
+        rows.append({"position": i, "step": label, "pos_measured": row[f"{c}__n"], "p25": q[0], "median": q[1],
+                     "p75": q[2], "p90": q[3], "mean": row[f"{c}__mean"]})
+    return pd.DataFrame(rows)
 
 
 def cycle_step_distribution(path: Path, f: Filters, column: str) -> pd.DataFrame:
@@ -259,22 +264,45 @@ def cycle_step_trend(path: Path, f: Filters) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------- red flags
 
-_FLAGS = """
-    SELECT r.rule_id, r.rule_name, r.entity_type, r.entity_id, r.agency_id,
-           coalesce(a.agency_name, r.agency_id) AS agency_name, r.supplier_id, r.amount, r.detected_at,
-           d.fiscal_year, r.evidence
-    FROM main.red_flags AS r
-    LEFT JOIN main.dim_date AS d ON d.state_code = r.state_code AND d.date_day = r.detected_at
-    LEFT JOIN main.dim_agency AS a ON a.agency_id = r.agency_id
-    WHERE r.state_code = ? AND d.fiscal_year = ? AND r.agency_id IS NOT DISTINCT FROM coalesce(?, r.agency_id)
-    ORDER BY r.amount DESC NULLS LAST, r.rule_id, r.entity_id
+# The flags of a state's fiscal year (the year of the day the rule detected it, in the state's calendar): the
+# year's first and last day are looked up once, so the calendar join is not needed for the filter.
+_FLAGS_WHERE = """
+    r.state_code = ? AND r.agency_id IS NOT DISTINCT FROM coalesce(?, r.agency_id)
+    AND r.detected_at BETWEEN (SELECT min(date_day) FROM main.dim_date WHERE state_code = ? AND fiscal_year = ?)
+                          AND (SELECT max(date_day) FROM main.dim_date WHERE state_code = ? AND fiscal_year = ?)
 """
 
 
-def red_flags(path: Path, f: Filters) -> pd.DataFrame:
-    """Every finding of the state's fiscal year, largest amount first (agency filter applies; red flags carry
-    no category). The fiscal year is that of the day the rule detected it in the state's calendar."""
-    return _df(path, _FLAGS, [f.state, f.fiscal_year, f.agency])
+def _flags_params(f: Filters) -> list:
+    return [f.state, f.agency, f.state, f.fiscal_year, f.state, f.fiscal_year]
+
+
+def red_flag_summary(path: Path, f: Filters) -> pd.DataFrame:
+    """Findings and amount flagged per rule in the state's fiscal year (agency filter applies; red flags carry
+    no category)."""
+    return _df(path, f"""
+        SELECT r.rule_id, r.rule_name, count(*) AS findings, sum(r.amount) AS amount
+        FROM main.red_flags AS r WHERE {_FLAGS_WHERE}
+        GROUP BY ALL ORDER BY r.rule_id""", _flags_params(f))
+
+
+def red_flags(path: Path, f: Filters, rules: tuple[str, ...] = (), search: str = "",
+              limit: int | None = None) -> pd.DataFrame:
+    """The findings of the state's fiscal year, largest amount first: only the given rules (all when empty) and
+    those whose evidence, id, agency or supplier contains `search` (case-insensitive); at most `limit` rows.
+    Column `matching`: how many findings match, however many are returned."""
+    return _df(path, f"""
+        SELECT r.rule_id, r.rule_name, r.entity_type, r.entity_id, r.agency_id,
+               coalesce(a.agency_name, r.agency_id) AS agency_name, r.supplier_id, r.amount, r.detected_at,
+               r.evidence, count(*) OVER () AS matching
+        FROM main.red_flags AS r
+        LEFT JOIN main.dim_agency AS a ON a.agency_id = r.agency_id
+        WHERE {_FLAGS_WHERE}
+          AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], r.rule_id))
+          AND (? = '' OR concat_ws(' ', r.evidence, r.entity_id, a.agency_name, r.agency_id, r.supplier_id)
+                         ILIKE '%' || replace(replace(replace(?, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%' ESCAPE '\\')
+        ORDER BY r.amount DESC NULLS LAST, r.rule_id, r.entity_id
+        LIMIT ?""", _flags_params(f) + [list(rules), list(rules), search, search, limit if limit is not None else 2**62])
 
 
 # ------------------------------------------------------------------------------------------- cooperative

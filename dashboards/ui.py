@@ -139,17 +139,21 @@ def _file_name(ctx: Context, name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(p for p in parts if p)) + ".csv"
 
 
-def table(ctx: Context, display: pd.DataFrame, name: str, export: pd.DataFrame | None = None,
-          height: int | str = "auto", key: str | None = None) -> None:
-    """A formatted table and a CSV download of it (the export frame, unformatted, if given): every table on
-    every page can be exported; text cells that a spreadsheet would run as formulas are neutralised."""
+def table(ctx: Context, display: pd.DataFrame, name: str,
+          export: pd.DataFrame | Callable[[], pd.DataFrame] | None = None, height: int | str = "auto",
+          key: str | None = None, total_rows: int | None = None) -> None:
+    """A formatted table and a CSV download of it: every table on every page can be exported. The CSV holds the
+    export frame (unformatted values) or, when export is a callable, what it returns when the button is clicked
+    (all rows of a table shown only in part); text cells a spreadsheet would run as formulas are neutralised."""
     if display.empty:
         st.caption("No rows for this selection.")
         return
     st.dataframe(display, hide_index=True, width="stretch", height=height)
-    frame = export if export is not None else display
+    rows = total_rows if total_rows is not None else len(display)
+    source = export if export is not None else display
     st.download_button(  # the CSV is made when the button is clicked (a callable), not on every render
-        f"Download CSV ({len(display):,} rows)", data=lambda: fmt.csv_bytes(frame),
+        f"Download CSV ({rows:,} rows)",
+        data=(lambda: fmt.csv_bytes(source())) if callable(source) else (lambda: fmt.csv_bytes(source)),
         file_name=_file_name(ctx, name), mime="text/csv", key=key or f"csv-{name}", icon=":material/download:",
     )
 

@@ -150,6 +150,29 @@ def test_compliance_lists_every_red_flag_of_the_year(monkeypatch, snapshot, sql)
                   WHERE r.state_code = 'TX' AND d.fiscal_year = 2025 GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")[0]
     at.multiselect(key="flag_rules").select(rule[0]).run()
     assert len(at.dataframe[-1].value) == rule[1]
+    # the search runs in SQL, case-insensitive, with LIKE's wildcards taken literally
+    at.multiselect(key="flag_rules").unselect(rule[0]).run()
+    window = sql("""SELECT count(*) FROM main.red_flags AS r JOIN main.dim_date AS d
+                    ON d.state_code = r.state_code AND d.date_day = r.detected_at
+                    WHERE r.state_code = 'TX' AND d.fiscal_year = 2025 AND r.evidence ILIKE '%WINDOW 30 DAYS%'""")[0][0]
+    assert window > 0
+    at.text_input(key="flag_search").input("WINDOW 30 days").run()
+    assert len(at.dataframe[-1].value) == window
+    at.text_input(key="flag_search").input("window_30%").run()
+    assert "No rows for this selection." in captions(at)
+
+
+def test_red_flags_beyond_the_table_limit_are_counted_and_exported(snapshot, sql):
+    from dashboards import data
+
+    f = data.Filters(state="TX", fiscal_year=2025)
+    total = sql("""SELECT count(*) FROM main.red_flags AS r JOIN main.dim_date AS d
+                   ON d.state_code = r.state_code AND d.date_day = r.detected_at
+                   WHERE r.state_code = 'TX' AND d.fiscal_year = 2025""")[0][0]
+    first = data.red_flags(snapshot, f, limit=5)
+    assert len(first) == 5 and set(first["matching"]) == {total}
+    assert list(first["amount"]) == sorted(first["amount"], reverse=True)
+    assert len(data.red_flags(snapshot, f)) == total  # what the CSV button exports
 
 
 def test_cooperative_purchasing_by_state_and_customer_type(monkeypatch, snapshot, sql):
