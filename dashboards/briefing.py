@@ -276,8 +276,9 @@ def _savings(sd: _StateData, categories: pd.DataFrame, fiscal_year: int) -> str:
 </section>"""
 
 
-def _risks(flags: pd.DataFrame, fiscal_year: int) -> str:
-    if flags.empty:
+def _risks(flags: pd.DataFrame, per_rule: pd.DataFrame, fiscal_year: int) -> str:
+    """flags: the largest findings (data.red_flags with a limit); per_rule: data.red_flag_summary."""
+    if per_rule.empty:
         return ('<section class="risks"><h2>Top risks</h2>'
                 '<p class="empty">No red flags detected in this fiscal year.</p></section>')
     rows = []
@@ -291,14 +292,12 @@ def _risks(flags: pd.DataFrame, fiscal_year: int) -> str:
           <span class="quiet">{_e(where)} · {_e(_day(r.detected_at))}</span></td>
         <td class="evidence">{_e(_shorten(r.evidence))}</td>
       </tr>""")
-    per_rule = (flags.groupby(["rule_id", "rule_name"], dropna=False)
-                .agg(findings=("entity_id", "size"), amount=("amount", "sum")).reset_index()
-                .sort_values(["findings", "amount", "rule_id"], ascending=[False, False, True]))
+    per_rule = per_rule.sort_values(["findings", "amount", "rule_id"], ascending=[False, False, True])
     items = "".join(f"""
       <li data-rule-id="{_e(r.rule_id)}"><span class="n">{int(r.findings):,}</span>
         <span class="rule">{_e(rule_words(r.rule_id, r.rule_name))}</span>
         <span class="amount">{_e(fmt.money(r.amount))}</span></li>""" for r in per_rule.itertuples(index=False))
-    n, k = len(flags), len(per_rule)
+    n, k = int(per_rule["findings"].sum()), len(per_rule)
     return f"""
 <section class="risks">
   <h2>Top risks <span class="sub" data-field="flag-count">{n:,} red-flag finding{'s' if n != 1 else ''} under {k}
@@ -428,9 +427,10 @@ def _render(path: Path, snap: data.Snapshot, sd: _StateData, state: str, fiscal_
         raise BriefingError(f"state {state!r} is not in snapshot {snap.snapshot_id} (dim_state)")
     f = data.Filters(state=state, fiscal_year=fiscal_year)
     categories = data.top_savings_categories(path, f, TOP_CATEGORIES)
-    flags = data.red_flags(path, f)
+    flags = data.red_flags(path, f, limit=TOP_FLAGS)  # the largest only: a state's year can hold 100,000s
+    per_rule = data.red_flag_summary(path, f)
     body = (_header(snap, state, fiscal_year, ctx) + _scorecard(sd, fiscal_year)
-            + _savings(sd, categories, fiscal_year) + _risks(flags, fiscal_year) + _footer(snap, ctx))
+            + _savings(sd, categories, fiscal_year) + _risks(flags, per_rule, fiscal_year) + _footer(snap, ctx))
     title = f"{ctx['state_name'] or state} — fiscal year {int(fiscal_year)} — executive procurement briefing"
     return _document(title, body, snap.snapshot_id)
 
