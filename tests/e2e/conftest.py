@@ -27,3 +27,20 @@ def default_home(tmp_path_factory) -> Path:
     run = procure(home, "run")
     assert run.returncode == 0, run.stdout + run.stderr
     return home
+
+
+def dashboard_default_view(snapshot: Path) -> tuple[str, int]:
+    """The view a dashboard link without parameters opens, computed from the snapshot on its own terms: the
+    first state with KPI values and its newest fiscal year with all 12 months of state-level monthly KPI rows."""
+    import duckdb
+
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        state = con.execute("SELECT min(state_code) FROM main.kpi_values").fetchone()[0]
+        year = con.execute("""SELECT max(fiscal_year) FROM (SELECT fiscal_year FROM main.kpi_values WHERE state_code = ?
+                              AND fiscal_month IS NOT NULL AND agency_id IS NULL AND category_code IS NULL
+                              AND supplier_id IS NULL GROUP BY 1 HAVING count(DISTINCT fiscal_month) = 12)""",
+                           [state]).fetchone()[0]
+    finally:
+        con.close()
+    return state, year

@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from dashboards import format as fmt
 from dashboards.registry import PAGES, PageSpec
 from dashboards.server import command
+from tests.e2e.conftest import dashboard_default_view
 
 pytestmark = pytest.mark.e2e
 
@@ -80,14 +81,7 @@ def _sql(snapshot: Path, query: str, params: tuple = ()) -> list[tuple]:
         con.close()
 
 
-def _default_view(snapshot: Path) -> tuple[str, int]:
-    """The view a URL without parameters opens: the first state, its newest fiscal year with all 12 months."""
-    state = _sql(snapshot, "SELECT min(state_code) FROM main.kpi_values")[0][0]
-    year = _sql(snapshot, """SELECT max(fiscal_year) FROM (SELECT fiscal_year FROM main.kpi_values
-                             WHERE state_code = ? AND fiscal_month IS NOT NULL AND agency_id IS NULL
-                               AND category_code IS NULL AND supplier_id IS NULL
-                             GROUP BY 1 HAVING count(DISTINCT fiscal_month) = 12)""", (state,))[0][0]
-    return state, year
+_default_view = dashboard_default_view
 
 
 def _scorecard_numbers(snapshot: Path) -> list[str]:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import format as fmt
 from dashboards.registry import PAGES
+from tests.e2e.conftest import dashboard_default_view
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +33,8 @@ def sql(snapshot):
 
 
 @pytest.fixture(scope="module")
-def default_view(sql) -> tuple[str, int]:
-    """The view a link without parameters opens: the first state, its newest fiscal year with 12 months."""
-    state = sql("SELECT min(state_code) FROM main.kpi_values")[0][0]
-    year = sql("""SELECT max(fiscal_year) FROM (SELECT fiscal_year FROM main.kpi_values WHERE state_code = ?
-                  AND fiscal_month IS NOT NULL AND agency_id IS NULL AND category_code IS NULL AND supplier_id IS NULL
-                  GROUP BY 1 HAVING count(DISTINCT fiscal_month) = 12)""", [state])[0][0]
-    return state, year
+def default_view(snapshot) -> tuple[str, int]:
+    return dashboard_default_view(snapshot)
 
 
 def open_page(monkeypatch, snapshot: Path, url_path: str, **params) -> AppTest:
