@@ -235,7 +235,7 @@ def cycle_step_summary(path: Path, f: Filters) -> pd.DataFrame:
     rows = []
     for i, (c, label) in enumerate(CYCLE_STEPS):
         q = row[f"{c}__q"]
-        q = list(q) if q is not None and not (isinstance(q, float) and pd.isna(q)) else [None] * 4
+        q = list(q) if pd.api.types.is_list_like(q) else [None] * 4  # no PO measured: NULL (pd.NA), not a list
         rows.append({"position": i, "step": label, "pos_measured": row[f"{c}__n"], "p25": q[0], "median": q[1],
                      "p75": q[2], "p90": q[3], "mean": row[f"{c}__mean"]})
     return pd.DataFrame(rows)
@@ -382,8 +382,6 @@ def loads_by_source(manifest: dict) -> pd.DataFrame:
         for ld in (manifest.get("loads") or []) if ld.get("status") == "loaded"
     ]
     frame = pd.DataFrame(rows, columns=["source", "entity", "rows_in", "rows_loaded", "rows_quarantined", "finished_at"])
-    if frame.empty:
-        return frame.assign(files=pd.Series(dtype="int64"))
     frame["finished_at"] = pd.to_datetime(frame["finished_at"], errors="coerce")
     out = frame.groupby(["source", "entity"], as_index=False).agg(
         files=("rows_in", "size"), rows_in=("rows_in", "sum"), rows_loaded=("rows_loaded", "sum"),

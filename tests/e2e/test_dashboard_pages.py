@@ -273,3 +273,32 @@ def test_every_table_has_a_csv_download_of_its_rows(monkeypatch, snapshot):
         buttons = [b.proto.label for b in at.get("download_button")]
         assert tables, page.url_path
         assert buttons == [f"Download CSV ({len(t):,} rows)" for t in tables], page.url_path
+
+
+def test_every_page_handles_a_selection_without_data(monkeypatch, snapshot, sql):
+    """The oldest fiscal year offered (scores, but no purchase orders yet) and a category nobody bought: every
+    page says there is nothing to show instead of failing."""
+    state = sql("SELECT min(state_code) FROM main.kpi_values")[0][0]
+    oldest = sql("""SELECT min(fiscal_year) FROM main.attribute_scorecard WHERE state_code = ? AND agency_id IS NULL
+                    AND kpis_with_data > 0""", [state])[0][0]
+    assert not sql("SELECT count(*) FROM main.fct_procure_to_pay WHERE state_code = ? AND fiscal_year = ?",
+                   [state, oldest])[0][0]
+    unused = sql("""SELECT min(category_code) FROM main.dim_commodity WHERE category_code NOT IN
+                    (SELECT category_code FROM main.fct_procure_to_pay WHERE category_code IS NOT NULL)""")[0][0]
+    for params in ({"state": state, "fy": oldest}, {"state": state, "category": unused}):
+        for page in PAGES:
+            at = open_page(monkeypatch, snapshot, page.url_path, **params)
+            assert at.query_params["fy"] == str(params.get("fy", at.query_params["fy"]))
+    at = open_page(monkeypatch, snapshot, "cycle-times", state=state, fy=oldest)
+    assert "No purchase orders" in at.info[0].value
+
+
+def test_data_quality_without_a_recorded_gate_or_loads(monkeypatch, tmp_path, snapshot):
+    copy = tmp_path / "bare.duckdb"
+    shutil.copy(snapshot, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("UPDATE main.snapshot_manifest SET manifest = '{}', snapshot_id = snapshot_id || '-bare'")
+    con.close()
+    at = open_page(monkeypatch, copy, "data-quality")
+    shown = metrics(at)
+    assert shown["Quality gate"] == "Not recorded" and shown["Rows loaded"] == "0"
