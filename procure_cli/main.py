@@ -367,7 +367,7 @@ def _print_summary(summary) -> None:
                       f"{t['rows_loaded_this_run']:,} / {t['rows_quarantined_this_run']:,}")
     console.print(table)
     if summary.status == "success":
-        from warehouse.publish import current_snapshot, gate_summary
+        from warehouse.publish import BRIEFINGS_NAME, current_snapshot, gate_summary
 
         snap = current_snapshot()
         detail = gate_summary(snap.manifest) if snap is not None else "not recorded"
@@ -375,6 +375,9 @@ def _print_summary(summary) -> None:
         console.print(f"KPIs computed: {len(summary.kpis_computed)} ({', '.join(summary.kpis_computed)}) of {summary.kpis_defined} defined; "
                       f"{summary.kpi_rows:,} rows in kpi_values")
         console.print(f"snapshot {summary.snapshot_id} published; open it read-only at {settings.current_snapshot}")
+        briefings = settings.published / BRIEFINGS_NAME / summary.snapshot_id / "index.html"
+        if briefings.exists():
+            console.print(f"executive briefings (one printable page per state and fiscal year): {briefings}")
     for failure in summary.gate_failures:
         err.print(f"[red]gate failed[/red] on {escape(failure.asset)}, check {escape(failure.check)}:\n{escape(failure.summary)}")
     if summary.gate_failures:
