@@ -120,6 +120,10 @@ def page(url_path: str) -> Context:
     return ctx
 
 
+BOTH_FILTERS = ("KPIs are kept per agency or per category, not for both at once: this view shows no KPI values. "
+                "Clear the agency or the category filter.")
+
+
 def note(text: str) -> None:
     st.caption(text)
 

@@ -34,6 +34,8 @@ if not row.empty:
         ui.tile("KPIs with data", f"{int(r['kpis_with_data'] or 0)} of {int(r['kpis_defined'] or 0)}",
                 lines=("No-data and no-target KPIs are not scored.",))
 
+if f.agency and f.category:
+    st.info(ui.BOTH_FILTERS)
 kpis = ui.query(ctx, data.kpi_rows, f, attribute_id=attribute_id)
 ui.status_legend()
 for kpi_id, rows in kpis.groupby("kpi_id", sort=False):

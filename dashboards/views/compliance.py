@@ -24,6 +24,8 @@ with c3:
             lines=("scored compliance KPIs of the fiscal year",))
 
 st.subheader("Compliance KPIs")
+if f.agency and f.category:
+    st.info(ui.BOTH_FILTERS)
 ui.status_legend()
 definitions = kpis.drop_duplicates("kpi_id")[["kpi_id", "kpi_name", "unit", "attribute_name"]]
 table = definitions.merge(current[["kpi_id", "numerator", "denominator", "value", "target", "status"]], on="kpi_id", how="left")

@@ -228,6 +228,14 @@ def test_filters_come_from_and_go_to_the_url(monkeypatch, snapshot, sql):
     assert at.query_params["state"] == sql("SELECT min(state_code) FROM main.kpi_values")[0][0]
 
 
+def test_agency_and_category_together_say_that_kpis_are_kept_for_one_of_them(monkeypatch, snapshot, sql):
+    both = sql("SELECT count(*) FROM main.kpi_values WHERE agency_id IS NOT NULL AND category_code IS NOT NULL")[0][0]
+    assert both == 0  # the grain the message is about
+    at = open_page(monkeypatch, snapshot, "attribute", state="TX", agency="TX-002", category="43190000")
+    assert at.query_params["agency"] == "TX-002" and at.query_params["category"] == "43190000"
+    assert any("not for both at once" in i.value for i in at.info)
+
+
 def test_a_new_publication_is_not_served_from_the_previous_cache(monkeypatch, tmp_path, snapshot, sql, default_view):
     state, year = default_view
     first = open_page(monkeypatch, snapshot, "scorecard")
