@@ -96,24 +96,32 @@ def _df(path: Path, sql: str, params: list | None = None) -> pd.DataFrame:
         return con.execute(sql, params or []).df()
 
 
+# How far the data runs in each state: the fiscal year and month of its newest payment date, and whether that day
+# is the last of its month. One definition for the dashboard's year list and the briefing's "N of 12 months".
+_THROUGH = """through AS (
+    SELECT p.state_code, p.day AS date_day, d.fiscal_year, d.fiscal_month, d.date_day = last_day(d.date_day) AS month_end
+    FROM (SELECT state_code, max(payment_date) AS day FROM main.fct_payments GROUP BY 1) AS p
+    LEFT JOIN main.dim_date AS d ON d.state_code = p.state_code AND d.date_day = p.day  -- NULLs: outside the calendar
+)"""
+# Months of fiscal year s.fiscal_year the data covers, given through t: 12 for a year the newest payment date is
+# past (or on the last day of its 12th month), that date's fiscal month in the year it falls in, 0 for a year
+# after it, NULL when the state has no payments (unknown).
+_MONTHS_COVERED = """CASE WHEN t.fiscal_year IS NULL THEN NULL
+                          WHEN s.fiscal_year > t.fiscal_year THEN 0
+                          WHEN s.fiscal_year < t.fiscal_year OR (t.fiscal_month = 12 AND t.month_end) THEN 12
+                          ELSE t.fiscal_month END"""
+
+
 def filter_options(path: Path) -> dict[str, pd.DataFrame]:
     """States, their fiscal years (with KPI rows), agencies and categories for the sidebar."""
     return {
         "states": _df(path, "SELECT s.state_code, s.state_name FROM main.dim_state AS s WHERE s.state_code IN "
                             "(SELECT state_code FROM main.attribute_scorecard WHERE kpis_with_data > 0) ORDER BY s.state_code"),
         # Fiscal years with KPI values (from the scorecard's state rows, small) and how many of their months the
-        # data covers: 12 for a year the state's newest payment date is past (or on the last day of its 12th
-        # month), that date's fiscal month in the year it falls in, 0 when unknown (no payments).
-        "years": _df(path, """
-            WITH through AS (
-                SELECT d.state_code, d.fiscal_year, d.fiscal_month, d.date_day = last_day(d.date_day) AS month_end
-                FROM (SELECT state_code, max(payment_date) AS day FROM main.fct_payments GROUP BY 1) AS p
-                JOIN main.dim_date AS d ON d.state_code = p.state_code AND d.date_day = p.day
-            )
-            SELECT s.state_code, s.fiscal_year,
-                   CASE WHEN t.fiscal_year IS NULL OR s.fiscal_year > t.fiscal_year THEN 0
-                        WHEN s.fiscal_year < t.fiscal_year OR (t.fiscal_month = 12 AND t.month_end) THEN 12
-                        ELSE t.fiscal_month END AS months
+        # data covers (_MONTHS_COVERED; 0 when unknown: no payments).
+        "years": _df(path, f"""
+            WITH {_THROUGH}
+            SELECT s.state_code, s.fiscal_year, coalesce({_MONTHS_COVERED}, 0) AS months
             FROM (SELECT state_code, fiscal_year FROM main.attribute_scorecard
                   WHERE agency_id IS NULL AND kpis_with_data > 0 GROUP BY ALL) AS s
             LEFT JOIN through AS t ON t.state_code = s.state_code
@@ -419,17 +427,11 @@ def briefing_context(path: Path, state: str, fiscal_year: int) -> dict:
         first_day, last_day = con.execute(
             "SELECT min(date_day), max(date_day) FROM main.dim_date WHERE state_code = ? AND fiscal_year = ?",
             [state, fiscal_year]).fetchone()
-        through = con.execute("SELECT max(payment_date) FROM main.fct_payments WHERE state_code = ?", [state]).fetchone()[0]
-        through_fy = con.execute(
-            "SELECT fiscal_year, fiscal_month, date_day = last_day(date_day) FROM main.dim_date "
-            "WHERE state_code = ? AND date_day = ?", [state, through]).fetchone() if through is not None else None
-    months = None
-    if through_fy is not None:
-        fy, fm, month_end = through_fy
-        if fy == fiscal_year and not (fm == 12 and month_end):
-            months = int(fm)
-        elif fy < fiscal_year:
-            months = 0
+        through, months = con.execute(
+            f"WITH {_THROUGH} SELECT t.date_day, {_MONTHS_COVERED} FROM (SELECT ?::INTEGER AS fiscal_year) AS s "
+            "LEFT JOIN through AS t ON t.state_code = ?", [fiscal_year, state]).fetchone()
+    if months == 12:
+        months = None  # a complete year has no "so far"
     return {
         "state_name": state_row[0] if state_row else None,
         "currency": state_row[1] if state_row else None,
