@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from ingestion.common.parsing import parse_expr, sql_ident, typed_select, validation_sql
+from ingestion.common.parsing import sql_ident, sql_literal, typed_columns, typed_name, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
 from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOptions, describe_sources, load_mapping
 from ingestion.files.mapping import missing_sources, select_sql
@@ -45,6 +45,19 @@ CREATE TABLE IF NOT EXISTS raw._loads (
   message VARCHAR,
   started_at TIMESTAMP NOT NULL,
   finished_at TIMESTAMP NOT NULL
+)
+"""
+
+# Each landing file's sha256 by its path, size and modification time: a file seen before is not read again to
+# be recognised (at scale 10 hashing the landing area took longer than the rest of a run with nothing new).
+# A file rewritten in place keeps neither its size nor its mtime (nanoseconds), so it is hashed again.
+HASH_CACHE_DDL = """
+CREATE TABLE IF NOT EXISTS raw._file_hashes (
+  path VARCHAR NOT NULL,             -- absolute path of a landing file
+  file_bytes BIGINT NOT NULL,
+  mtime_ns BIGINT NOT NULL,
+  file_sha256 VARCHAR NOT NULL,
+  hashed_at TIMESTAMP NOT NULL
 )
 """
 
@@ -124,6 +137,7 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
     con.execute(LEDGER_DDL)
+    con.execute(HASH_CACHE_DDL)
     for e in load_schema().values():
         con.execute(raw_table_ddl(e))
         con.execute(quarantine_table_ddl(e))
@@ -220,6 +234,25 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def cached_sha256(con: duckdb.DuckDBPyConnection, path: Path, remember: bool = True) -> str:
+    """The file's sha256 from raw._file_hashes when its path, size and mtime are unchanged; else hashed (and,
+    with `remember` on a writable connection, recorded)."""
+    st = path.stat()
+    key = str(path.resolve())
+    row = con.execute(
+        "SELECT file_sha256 FROM raw._file_hashes WHERE path = ? AND file_bytes = ? AND mtime_ns = ? LIMIT 1",
+        [key, st.st_size, st.st_mtime_ns],
+    ).fetchone()
+    if row:
+        return row[0]
+    sha = file_sha256(path)
+    if remember:
+        con.execute("DELETE FROM raw._file_hashes WHERE path = ?", [key])
+        con.execute("INSERT INTO raw._file_hashes VALUES (?, ?, ?, ?, ?)",
+                    [key, st.st_size, st.st_mtime_ns, sha, datetime.now(timezone.utc).replace(tzinfo=None)])
+    return sha
+
+
 def _map_header(e: Entity, header: list[str], relative: str) -> tuple[dict[str, str], list[str]]:
     """Canonical column -> header column (case- and space-insensitive); raises on duplicates."""
     normalised: dict[str, str] = {}
@@ -264,9 +297,8 @@ def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) 
         messages.append(f"missing required column(s): {', '.join(missing_required)}")
     select_cols = ", ".join(f"{sql_ident(src)} AS {c}" for c, src in mapping.items())
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
-        f"FROM read_parquet(?)",
-        [str(text)],
+        f"CREATE OR REPLACE TEMP VIEW _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
+        f"FROM read_parquet({sql_literal(str(text))})"
     )
     return _Prepared(set(mapping), messages)
 
@@ -284,7 +316,7 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
             f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}"
         )
     text = str(text_path)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _text AS {select_sql(em, header, 'read_parquet(?)', m.read.null_values)}", [text])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS {select_sql(em, header, f'read_parquet({sql_literal(text)})', m.read.null_values)}")
     messages = [f"mapping {m.path} (sha256 {m.sha256[:12]})"]
     if em.distinct:
         file_rows = con.execute("SELECT count(*) FROM read_parquet(?)", [text]).fetchone()[0]
@@ -318,14 +350,14 @@ def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _P
     if problems:
         messages.append(f"{len(problems)} OCDS object(s) skipped, e.g. {problems[0]}")
     if not table.exists():
-        con.execute("CREATE OR REPLACE TEMP TABLE _text AS SELECT CAST(NULL AS BIGINT) AS _row_number, "
+        con.execute("CREATE OR REPLACE TEMP VIEW _text AS SELECT CAST(NULL AS BIGINT) AS _row_number, "
                     "CAST(NULL AS VARCHAR) AS _location WHERE false")
         return _Prepared(set(), messages, has_location=True)
     columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(table)]).fetchall()]
     present = {c for c in columns if c in e.column_index}
     cols = ", ".join(sorted(present))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _text AS SELECT {cols}{', ' if cols else ''}_row_number, _location "
-                f"FROM read_parquet(?)", [str(table)])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS SELECT {cols}{', ' if cols else ''}_row_number, _location "
+                f"FROM read_parquet({sql_literal(str(table))})")
     return _Prepared(present, messages, has_location=True)
 
 
@@ -370,9 +402,8 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path, sha
     con.execute("BEGIN TRANSACTION")
     try:
         # Typed rows, in file order, with lineage.
-        typed_cols = typed_select(e, "_checked").removeprefix("SELECT ").rsplit(" FROM ", 1)[0]
         con.execute(
-            f"INSERT INTO raw.{e.name} SELECT {typed_cols}, {lineage} FROM _checked WHERE _reason IS NULL ORDER BY _row_number",
+            f"INSERT INTO raw.{e.name} SELECT {typed_columns(e)}, {lineage} FROM _checked WHERE _reason IS NULL ORDER BY _row_number",
             lineage_params,
         )
         con.execute(
@@ -386,8 +417,8 @@ def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path, sha
         amounts = (None, None)
         if amount:
             amounts = con.execute(
-                f"SELECT sum({parse_expr(e.column(amount), amount)}) FILTER (WHERE _reason IS NULL), "
-                f"sum({parse_expr(e.column(amount), amount)}) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
+                f"SELECT sum({typed_name(amount)}) FILTER (WHERE _reason IS NULL), "
+                f"sum({typed_name(amount)}) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
             ).fetchone()
         rows_in, rows_loaded, rows_quarantined = counts
         if rows_in != rows_loaded + rows_quarantined:  # cannot happen by construction; never let it pass silently
@@ -442,7 +473,7 @@ def ingest(
             if progress:
                 progress(f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative, i - 1, len(files))
             if lf.path not in hashes:
-                hashes[lf.path] = file_sha256(lf.path)
+                hashes[lf.path] = cached_sha256(con, lf.path)
             report.loads.append(load_file(con, lf, Path(tmp), hashes[lf.path]))
         if progress:
             progress("done", len(files), len(files))
