@@ -35,7 +35,7 @@ class RunSummary:
     run_id: str
     started_at: str
     finished_at: str = ""
-    status: str = "running"  # success | gate_failed | failed
+    status: str = "running"  # success | up_to_date | gate_failed | failed
     errors: list[str] = field(default_factory=list)
     gate_failures: list[GateFailure] = field(default_factory=list)
     checks_passed: int = 0
@@ -46,6 +46,7 @@ class RunSummary:
     snapshot_id: str | None = None
     snapshot_path: str | None = None
     log_path: str | None = None
+    note: str = ""  # up_to_date: why nothing had to run
 
 
 def last_run_file() -> Path:
@@ -106,7 +107,7 @@ def _collect_outputs(summary: RunSummary) -> None:
         finally:
             con.close()
     snap = current_snapshot()
-    if summary.status == "success" and snap is not None:
+    if summary.status in ("success", "up_to_date") and snap is not None:
         summary.snapshot_id = snap.snapshot_id
         summary.snapshot_path = str(settings.current_snapshot)
         con = duckdb.connect(str(settings.current_snapshot), read_only=True)
@@ -133,12 +134,27 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
 
     Raises RunRefused (before doing anything) when another process holds the warehouse. full_refresh passes
     --full-refresh to dbt: the facts incremental by period are rebuilt from scratch (every fiscal month).
+    Without it, when no landing file is new and the current snapshot was built from the same loads, code and
+    settings (warehouse/fingerprint.py), nothing runs: status up_to_date, the snapshot stays current.
     """
     export_environment()
     say = progress or (lambda _msg: None)
     summary = RunSummary(run_id=str(uuid.uuid4()), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     with contextlib.ExitStack() as stack:
         _hold_warehouse(stack, summary.run_id, full_refresh)
+        if not full_refresh:
+            from warehouse.fingerprint import check_up_to_date
+
+            say("looking for new landing files")
+            freshness = check_up_to_date()
+            if freshness.up_to_date:
+                summary.status = "up_to_date"
+                summary.note = freshness.reason
+                summary.snapshot_id = freshness.snapshot_id
+                summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                _collect_outputs(summary)
+                write_last_run(summary)
+                return summary
         say("parsing the dbt project")
         dbt_parse()
         say("loading the Dagster definitions")

@@ -5,6 +5,7 @@ the marts). A second run with a payment that breaks the Soda contract must publi
 """
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -149,7 +150,7 @@ def test_run_is_recorded_in_the_persistent_dagster_instance(published):
     assert proc.stdout.split() == ["procure_job", "SUCCESS"], proc.stderr
 
 
-def test_rerun_is_idempotent_and_readers_can_query_the_snapshot_during_it(published):
+def test_rerun_with_nothing_new_is_up_to_date_and_a_full_refresh_is_idempotent_while_readers_query(published):
     home, _ = published
     current = home / "published" / "current.duckdb"
     query = "SELECT kpi_id, state_code, agency_id, fiscal_year, fiscal_month, numerator, denominator FROM kpi_values ORDER BY ALL"
@@ -157,8 +158,20 @@ def test_rerun_is_idempotent_and_readers_can_query_the_snapshot_during_it(publis
     before = con.execute(query).fetchall()
     id_before = con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0]
     con.close()
-    # A second run while analysts read: every read-only open of the stable path succeeds and sees a whole snapshot.
-    run = subprocess.Popen([str(BIN / "procure"), "run"], env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Nothing new: the run says so and stops; the snapshot stays current (warehouse/fingerprint.py).
+    quick = procure(home, "run")
+    assert quick.returncode == 0, quick.stdout + quick.stderr
+    said = " ".join(quick.stdout.split())
+    assert f"up to date: nothing new since snapshot {id_before}: all 21 landing file(s) are in the load ledger" in said
+    assert f"snapshot {id_before} stays current" in said
+    assert json.loads((home / "status" / "last_run.json").read_text())["status"] == "up_to_date"
+    con = duckdb.connect(str(current), read_only=True)
+    assert con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0] == id_before
+    con.close()
+    # A full refresh (runs even with nothing new) while analysts read: every read-only open of the stable path
+    # succeeds and sees a whole snapshot; the numbers equal the incremental build's.
+    run = subprocess.Popen([str(BIN / "procure"), "run", "--full-refresh"], env=_env(home), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
     reads = 0
     while run.poll() is None:
         con = duckdb.connect(str(current), read_only=True)

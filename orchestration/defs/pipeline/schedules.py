@@ -7,6 +7,8 @@ import dagster as dg
 from orchestration.automation import AUTOMATION_NOTE, default_schedule_status
 from orchestration.jobs import procure_job
 from orchestration.partitions import full_range_tags
+from warehouse.fingerprint import check_up_to_date
+from warehouse.lock import WarehouseBusy, warehouse_lock
 
 DEFAULT_CRON = "0 6 * * *"
 DEFAULT_TIMEZONE = "UTC"
@@ -25,11 +27,20 @@ def daily_schedule() -> dg.ScheduleDefinition:
         description=(
             f"procure_job every day ({cron}, {timezone}; PROCURE_SCHEDULE_CRON / PROCURE_SCHEDULE_TIMEZONE): ingest, "
             "build (the fiscal-month facts incrementally: the run spans every month, only those touched by new "
-            "loads are rewritten), gate, publish. Waits for the warehouse lock while `procure run` holds it. "
+            "loads are rewritten), gate, publish; a tick with no new landing file and nothing changed since the "
+            "current snapshot is skipped. Waits for the warehouse lock while `procure run` holds it. "
             f"{AUTOMATION_NOTE}"
         ),
     )
     def daily_procure_run(context: dg.ScheduleEvaluationContext):
+        # Nothing new since the current snapshot (warehouse/fingerprint.py): skip the tick, as `procure run` does.
+        try:
+            with warehouse_lock("daily schedule: looking for new data", timeout_s=0):
+                freshness = check_up_to_date()
+        except WarehouseBusy:
+            freshness = None  # a run holds the warehouse: request ours, it waits for the lock
+        if freshness is not None and freshness.up_to_date:
+            return dg.SkipReason(freshness.reason)
         return dg.RunRequest(tags={**full_range_tags(), "procure/trigger": "daily_schedule"})
 
     return daily_procure_run

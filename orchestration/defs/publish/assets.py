@@ -8,6 +8,7 @@ from orchestration.defs.gate.checks import gate_check_key, gate_problems, latest
 from orchestration.locking import hold_warehouse
 from orchestration.project import dbt_project
 from warehouse.connection import connect
+from warehouse.fingerprint import inputs_fingerprint
 from warehouse.gate import gated_datasets
 from warehouse.publish import BRIEFINGS_NAME, SnapshotInfo, publish
 from warehouse.settings import get_settings
@@ -36,6 +37,13 @@ def _loads_summary() -> list[dict]:
         ).fetchall()
     names = ["load_id", "entity", "file", "file_sha256", "status", "rows_in", "rows_loaded", "rows_quarantined", "finished_at"]
     return [dict(zip(names, r)) for r in rows]
+
+
+def _inputs() -> dict[str, str]:
+    """What the published tables were built from (warehouse/fingerprint.py): a later run with the same inputs and
+    no new landing file has nothing to publish."""
+    with connect(get_settings().warehouse, read_only=True) as con:
+        return inputs_fingerprint(con)
 
 
 def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
@@ -116,6 +124,7 @@ def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
         "tables": [f"{s}.{t}" for s, t in tables],
         "loads": _loads_summary(),
         "gate": _gate_results(context.instance, context.run_id),
+        "inputs": _inputs(),
     }
     info = publish(tables, manifest)
     context.log.info(f"published snapshot {info.snapshot_id} at {info.path}")

@@ -1,0 +1,135 @@
+"""What a snapshot was built from, and whether a run would change anything.
+
+A published snapshot records its inputs (`inputs_fingerprint`): the load ledger (which loads exist, with their
+status), the code that turns raw rows into the published tables (the dbt project, the supplier resolution, the
+gate's contracts, the publisher and the briefings) and the settings that change the build. A run with no landing
+file the ledger does not know and the same inputs as the current snapshot would rebuild the same tables:
+`procure run` and the daily schedule then say so and stop (`up_to_date`), instead of rebuilding and re-publishing
+identical numbers (a minute at the default scale, many at scale 10). `procure run --full-refresh` always runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.settings import REPO_ROOT, Settings, get_settings
+
+# Code whose change changes what a run publishes (paths relative to the repository).
+CODE_PATHS = (
+    "dbt_project/models",
+    "dbt_project/macros",
+    "dbt_project/seeds",
+    "dbt_project/dbt_project.yml",
+    "dbt_project/profiles.yml",
+    "ingestion/resolution",
+    "ingestion/common/canonical_schema.yml",
+    "warehouse/soda",
+    "warehouse/gate.py",
+    "warehouse/publish.py",
+    "orchestration/defs",
+    "dashboards/briefing.py",
+)
+_CODE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
+# Settings read by the build or the gate (warehouse/settings.py, dbt_project/profiles.yml).
+SETTINGS = ("PROCURE_DBT_TARGET", "PROCURE_VOLUME_TOLERANCE", "PROCURE_FRESHNESS_MAX_DAYS")
+
+
+def code_fingerprint(root: Path = REPO_ROOT) -> str:
+    """sha256 over the relative path and content of every file of CODE_PATHS (sorted)."""
+    h = hashlib.sha256()
+    for rel in CODE_PATHS:
+        base = root / rel
+        files = [base] if base.is_file() else sorted(
+            p for p in base.rglob("*") if p.is_file() and p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts
+        )
+        for path in files:
+            h.update(str(path.relative_to(root)).encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def ledger_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """md5 over every load of raw._loads (id and status), in load-id order; '' without a ledger."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = '_loads'"
+    ).fetchone()[0]
+    if not exists:
+        return ""
+    row = con.execute(
+        "SELECT count(*), md5(coalesce(string_agg(load_id || ':' || status, ',' ORDER BY load_id), '')) FROM raw._loads"
+    ).fetchone()
+    return f"{row[0]}:{row[1]}"
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """What the tables built from this warehouse now depend on (recorded in each snapshot's manifest)."""
+    return {
+        "ledger": ledger_fingerprint(con),
+        "code": code_fingerprint(),
+        "settings": ";".join(f"{name}={os.environ.get(name, '')}" for name in SETTINGS),
+    }
+
+
+@dataclass
+class Freshness:
+    up_to_date: bool
+    reason: str                 # why a run is (not) needed, in words
+    snapshot_id: str | None = None
+    files: int = 0              # landing files looked at
+    new_files: list[str] | None = None
+
+
+def pending_files(con: duckdb.DuckDBPyConnection, landing: Path, remember: bool = True) -> tuple[list[str], int]:
+    """Landing files (relative paths) whose content the ledger does not know for their entity, and how many files
+    the landing area holds. Uses the hash cache (ingestion/common/loader.cached_sha256)."""
+    from ingestion.common.loader import cached_sha256, discover
+
+    files, _ = discover(landing)
+    known = {(e, s) for e, s in con.execute("SELECT DISTINCT entity, file_sha256 FROM raw._loads").fetchall()}
+    hashes: dict[Path, str] = {}
+    new: list[str] = []
+    for lf in files:
+        if lf.path not in hashes:
+            hashes[lf.path] = cached_sha256(con, lf.path, remember=remember)
+        if (lf.entity, hashes[lf.path]) not in known and lf.relative not in new:
+            new.append(lf.relative)
+    return new, len(hashes)
+
+
+def check_up_to_date(settings: Settings | None = None) -> Freshness:
+    """Is the current snapshot built from exactly what a run would build from now? Call it holding the warehouse
+    lock (it opens the warehouse read-write to remember file hashes)."""
+    from ingestion.common.loader import ensure_warehouse
+    from warehouse.publish import current_snapshot
+
+    settings = settings or get_settings()
+    snap = current_snapshot(settings)
+    if snap is None:
+        return Freshness(False, "no snapshot is published yet")
+    recorded = snap.manifest.get("inputs")
+    if not recorded:
+        return Freshness(False, f"snapshot {snap.snapshot_id} does not record what it was built from", snap.snapshot_id)
+    if not settings.warehouse.exists():
+        return Freshness(False, "no working warehouse", snap.snapshot_id)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        ensure_warehouse(con)
+        new, count = pending_files(con, settings.landing)
+        if new:
+            shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
+            return Freshness(False, f"{len(new)} new landing file(s): {shown}", snap.snapshot_id, count, new)
+        now = inputs_fingerprint(con)
+    finally:
+        con.close()
+    changed = [k for k in ("ledger", "code", "settings") if recorded.get(k) != now[k]]
+    if changed:
+        words = {"ledger": "the load ledger", "code": "the code", "settings": "the settings"}
+        return Freshness(False, f"{' and '.join(words[k] for k in changed)} changed since snapshot {snap.snapshot_id}",
+                         snap.snapshot_id, count, [])
+    return Freshness(True, f"nothing new since snapshot {snap.snapshot_id}: all {count} landing file(s) are in the "
+                     "load ledger and the code and settings are unchanged", snap.snapshot_id, count, [])
