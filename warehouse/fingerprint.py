@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.connection import connect
 from warehouse.settings import REPO_ROOT, Settings, get_settings
 
 # Code whose change changes what a run publishes (paths relative to the repository).
@@ -116,16 +117,13 @@ def check_up_to_date(settings: Settings | None = None) -> Freshness:
         return Freshness(False, f"snapshot {snap.snapshot_id} does not record what it was built from", snap.snapshot_id)
     if not settings.warehouse.exists():
         return Freshness(False, "no working warehouse", snap.snapshot_id)
-    con = duckdb.connect(str(settings.warehouse))
-    try:
+    with connect(settings.warehouse) as con:
         ensure_warehouse(con)
         new, count = pending_files(con, settings.landing)
         if new:
             shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
             return Freshness(False, f"{len(new)} new landing file(s): {shown}", snap.snapshot_id, count, new)
         now = inputs_fingerprint(con)
-    finally:
-        con.close()
     changed = [k for k in ("ledger", "code", "settings") if recorded.get(k) != now[k]]
     if changed:
         words = {"ledger": "the load ledger", "code": "the code", "settings": "the settings"}
