@@ -34,6 +34,7 @@ def generate(
     states: str = typer.Option(None, help="Comma-separated state codes, e.g. NV,TX,NY,MI (fiscal years start Jul, Sep, Apr, Oct)."),
     out: Optional[Path] = typer.Option(None, help="Data root: files go to OUT/landing/synthetic, ground truth to OUT/truth/synthetic. Default: $PROCURE_HOME."),
     force: bool = typer.Option(False, help="Overwrite synthetic data generated with other settings."),
+    split_monthly: bool = typer.Option(False, "--split-monthly", help="Write each large transactional table as one file per calendar month (landing/synthetic/<entity>/<entity>_YYYY-MM.csv); same rows and ground truth."),
 ) -> None:
     """Generate a deterministic multi-state synthetic data set into the landing area (with ground truth beside it)."""
     from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, GENERATOR_VERSION, generate as run_generate
@@ -62,7 +63,8 @@ def generate(
             progress.update(task, description=f"generating {name}", completed=done, total=total)
 
         try:
-            result = run_generate(landing, truth, scale=scale, seed=seed, states=codes, progress=step)
+            result = run_generate(landing, truth, scale=scale, seed=seed, states=codes, progress=step,
+                                  split_monthly=split_monthly)
         except ValueError as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2)
@@ -331,7 +333,7 @@ def run(
     full_refresh: bool = typer.Option(
         False, "--full-refresh",
         help="Rebuild the facts incremental by fiscal month from scratch (dbt --full-refresh) instead of only the "
-             "months touched by new loads.",
+             "months touched by new loads; runs (and publishes) even when nothing is new.",
     ),
 ) -> None:
     """Ingest, build every dbt model and test, run the Soda gate and publish: one Dagster run on the persistent instance.
@@ -351,7 +353,7 @@ def run(
     _print_summary(summary)
     if summary.status == "gate_failed":
         raise typer.Exit(2)
-    if summary.status != "success":
+    if summary.status not in ("success", "up_to_date"):
         raise typer.Exit(1)
 
 
@@ -378,6 +380,9 @@ def _print_summary(summary) -> None:
         briefings = settings.published / BRIEFINGS_NAME / summary.snapshot_id / "index.html"
         if briefings.exists():
             console.print(f"executive briefings (one printable page per state and fiscal year): {briefings}")
+    if summary.status == "up_to_date":
+        console.print(escape(f"up to date: {summary.note}; snapshot {summary.snapshot_id} stays current "
+                             "(procure run --full-refresh rebuilds and republishes anyway)"), highlight=False)
     for failure in summary.gate_failures:
         err.print(f"[red]gate failed[/red] on {escape(failure.asset)}, check {escape(failure.check)}:\n{escape(failure.summary)}")
     if summary.gate_failures:
@@ -387,7 +392,8 @@ def _print_summary(summary) -> None:
     if summary.log_path:
         console.print(f"full log of this run: {summary.log_path}")
     console.print("dashboard: make dashboard  ->  http://127.0.0.1:8501")
-    console.print("Dagster UI: make dev  ->  http://127.0.0.1:3000 (this run is listed under Runs)")
+    if summary.status != "up_to_date":  # an up-to-date check starts no Dagster run
+        console.print("Dagster UI: make dev  ->  http://127.0.0.1:3000 (this run is listed under Runs)")
 
 
 @app.command()
@@ -574,6 +580,23 @@ def docs(check: bool = typer.Option(False, "--check", help="Only report stale ge
         raise typer.Exit(1 if stale else 0)
     for p in write_generated():
         console.print(f"wrote {p}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(
+    ctx: typer.Context,
+    scale: float = typer.Option(1.0, "--scale", help="Generator scale (1 = about one million payment lines)."),
+) -> None:
+    """Benchmark the whole pipeline at a scale: generate, full run, incremental run after 1 % new files, run with
+    nothing new; per-stage time, peak memory and rows/s into bench/results (bench/README.md; other options:
+    --work, --out, --reuse-data, --holdback-percent, --runs). Not part of the tests; in its own folder, never data/."""
+    from warehouse.settings import REPO_ROOT
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from bench.pipeline import main as bench_main
+
+    raise typer.Exit(bench_main(["--scale", f"{scale:g}", *ctx.args]))
 
 
 def main() -> None:  # pragma: no cover

@@ -9,11 +9,13 @@ row indices into the referenced table (-1 when empty or not found), codes as sma
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
 
+from ingestion.synthetic import fmt
 from ingestion.synthetic.fmt import NULL_DATE
 
 NO_END = np.iinfo(np.int64).max // 4  # "open-ended" date bound
@@ -69,8 +71,65 @@ def dense_code(s: pl.Series) -> np.ndarray:
     return s.cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
 
 
-def build(t: dict[str, pl.DataFrame]) -> SimpleNamespace:
-    """Every table the truth needs, as namespaces of aligned numpy arrays."""
+def _get(t, name: str, columns: list[str]) -> pl.DataFrame:
+    """Table `name` of t (a dict of DataFrames, or an object whose read(name, columns) gives those columns)."""
+    return t.read(name, columns) if hasattr(t, "read") else t[name]
+
+
+def _vocab_code(s: pl.Series, vocab: pl.Series, null: int) -> np.ndarray:
+    """Position of each value in vocab (-1 when absent), `null` for null values."""
+    return np.where(s.is_null().to_numpy(), null, index_of(s, vocab))
+
+
+class Ids:
+    """The ids f"{prefix}{i + 1:0{width}d}" of rows idx: a light stand-in for an object array of them."""
+
+    def __init__(self, prefix: str, width: int, idx: np.ndarray) -> None:
+        self.prefix, self.width, self.idx = prefix, width, idx
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def _one(self, i) -> str:
+        return f"{self.prefix}{int(i) + 1:0{self.width}d}"
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            return self._one(self.idx[key])
+        return Ids(self.prefix, self.width, self.idx[key])
+
+    def __iter__(self):
+        return (self._one(i) for i in self.idx)
+
+    def tolist(self) -> list[str]:
+        return list(self)
+
+
+def ids(s: pl.Series):
+    """Ids of a table: Ids when they are PREFIX000..1, PREFIX000..2, ... in row order, else text(s)."""
+    m = re.fullmatch(r"([A-Z]+)(0*1)", s[0]) if len(s) and s[0] is not None else None
+    if m:
+        prefix, width = m.group(1), len(m.group(2))
+        expected = fmt.prefixed(prefix, np.arange(1, len(s) + 1), width)
+        if len(s) < 10**width and s.null_count() == 0 and bool((s == expected).all()):
+            return Ids(prefix, width, np.arange(len(s), dtype=np.int64))
+    return text(s)
+
+
+def labels(s: pl.Series) -> np.ndarray:
+    """Like text(s) for a column of few distinct values: an object array sharing one str per value."""
+    uniq = s.drop_nulls().unique(maintain_order=True)
+    if len(uniq) > 10_000:
+        return text(s)
+    vocab = np.empty(len(uniq) + 1, dtype=object)
+    vocab[:-1] = uniq.to_list()
+    vocab[-1] = None
+    return vocab[index_of(s, uniq)]
+
+
+def build(t) -> SimpleNamespace:
+    """Every table the truth needs, as namespaces of aligned numpy arrays. t: a dict of the tables as written
+    (text), or an object whose read(name, columns) gives the columns asked for (the large tables)."""
     ds = SimpleNamespace()
     st = t["states"]
     ds.state_codes = st["state_code"].to_list()
@@ -117,7 +176,7 @@ def build(t: dict[str, pl.DataFrame]) -> SimpleNamespace:
                              comm=comm(so["commodity_code"]), issue=days(so["issue_date"]),
                              close=days(so["close_date"]), status=text(so["status"]))
     ds.sol.family = fam_of(ds.sol.comm)
-    bi = t["bids"]
+    bi = _get(t, "bids", ["solicitation_id", "bid_amount", "is_responsive"])
     ds.bid = SimpleNamespace(sol=index_of(bi["solicitation_id"], so["solicitation_id"]), amount=cents(bi["bid_amount"]),
                              responsive=flag(bi["is_responsive"]))
     aw = t["awards"]
@@ -144,46 +203,62 @@ def build(t: dict[str, pl.DataFrame]) -> SimpleNamespace:
     ds.con.eff_end = eff
 
     cp = t["contract_prices"]
-    ds.price = SimpleNamespace(contract=index_of(cp["contract_id"], ct["contract_id"]), item=cp["item_number"],
-                               uom=cp["unit_of_measure"], price=price4(cp["contract_price"]),
+    # item and unit of measure as codes over the price list's values (RF17 joins lines to prices on them);
+    # a null never matches (-2 in the price list, -1 on a line)
+    item_vocab = cp["item_number"].drop_nulls().unique(maintain_order=True)
+    uom_vocab = cp["unit_of_measure"].drop_nulls().unique(maintain_order=True)
+    ds.price = SimpleNamespace(contract=index_of(cp["contract_id"], ct["contract_id"]),
+                               item=_vocab_code(cp["item_number"], item_vocab, -2),
+                               uom=_vocab_code(cp["unit_of_measure"], uom_vocab, -2), price=price4(cp["contract_price"]),
                                start=days(cp["effective_from"]), end=days(cp["effective_to"]))
     ds.price.end = np.where(ds.price.end == NULL_DATE, NO_END, ds.price.end)
 
-    po = t["purchase_orders"]
-    ds.po_ids = po["po_id"]
-    ds.po = SimpleNamespace(id=text(po["po_id"]), state=codes(po["state_code"], ds.state_codes),
+    # the large tables one at a time (read with the columns needed only, released after use)
+    po = _get(t, "purchase_orders", ["po_id", "state_code", "agency_id", "supplier_id", "contract_id", "po_date",
+                                     "total_amount", "channel", "status"])
+    po_key = po["po_id"]
+    ds.po = SimpleNamespace(id=ids(po["po_id"]), state=codes(po["state_code"], ds.state_codes),
                             agency=codes(po["agency_id"], ds.agency_ids), supplier=codes(po["supplier_id"], ds.supplier_ids),
                             contract=index_of(po["contract_id"], ct["contract_id"]),
                             has_contract=po["contract_id"].is_not_null().to_numpy(), date=days(po["po_date"]),
-                            total=cents(po["total_amount"]), channel=text(po["channel"]), status=text(po["status"]))
-    pl_ = t["purchase_order_lines"]
-    ds.line = SimpleNamespace(po=index_of(pl_["po_id"], po["po_id"]), number=pl_["line_number"].cast(pl.Int64).to_numpy(),
-                              item=pl_["item_number"], comm=comm(pl_["commodity_code"]),
-                              uom=pl_["unit_of_measure"], unit=price4(pl_["unit_price"]))
-    rc = t["receipts"]
-    ds.rcpt = SimpleNamespace(po=index_of(rc["po_id"], po["po_id"]), line=rc["line_number"].cast(pl.Int64).to_numpy(),
+                            total=cents(po["total_amount"]), channel=labels(po["channel"]), status=labels(po["status"]))
+    del po
+    pl_ = _get(t, "purchase_order_lines", ["po_id", "line_number", "item_number", "commodity_code", "unit_of_measure",
+                                           "unit_price"])
+    ds.line = SimpleNamespace(po=index_of(pl_["po_id"], po_key), number=pl_["line_number"].cast(pl.Int64).to_numpy(),
+                              item=_vocab_code(pl_["item_number"], item_vocab, -1), comm=comm(pl_["commodity_code"]),
+                              uom=_vocab_code(pl_["unit_of_measure"], uom_vocab, -1), unit=price4(pl_["unit_price"]))
+    del pl_
+    rc = _get(t, "receipts", ["po_id", "line_number", "receipt_date", "promised_date"])
+    ds.rcpt = SimpleNamespace(po=index_of(rc["po_id"], po_key), line=rc["line_number"].cast(pl.Int64).to_numpy(),
                               date=days(rc["receipt_date"]), promised=days(rc["promised_date"]))
+    del rc
 
-    iv = t["invoices"]
-    ds.inv = SimpleNamespace(id=text(iv["invoice_id"]), id_rank=rank(iv["invoice_id"]),
+    iv = _get(t, "invoices", ["invoice_id", "invoice_number", "state_code", "agency_id", "supplier_id", "po_id",
+                              "invoice_date", "received_date", "due_date", "amount", "is_electronic", "match_status"])
+    inv_key = iv["invoice_id"]
+    ds.inv = SimpleNamespace(id=ids(iv["invoice_id"]), id_rank=rank(iv["invoice_id"]),
                              number_code=dense_code(iv["invoice_number"].str.to_uppercase()
                                                     .str.replace_all(r"[^A-Z0-9]", "").str.strip_chars_start("0")),
                              state=codes(iv["state_code"], ds.state_codes), agency=codes(iv["agency_id"], ds.agency_ids),
-                             supplier=codes(iv["supplier_id"], ds.supplier_ids), po=index_of(iv["po_id"], po["po_id"]),
+                             supplier=codes(iv["supplier_id"], ds.supplier_ids), po=index_of(iv["po_id"], po_key),
                              has_po=iv["po_id"].is_not_null().to_numpy(), date=days(iv["invoice_date"]),
                              received=days(iv["received_date"]), due=days(iv["due_date"]), amount=cents(iv["amount"]),
-                             electronic=flag(iv["is_electronic"]), match=text(iv["match_status"]))
-    pa = t["payments"]
-    ds.pay = SimpleNamespace(id=text(pa["payment_id"]), id_rank=rank(pa["payment_id"]),
+                             electronic=flag(iv["is_electronic"]), match=labels(iv["match_status"]))
+    del iv, po_key
+    pa = _get(t, "payments", ["payment_id", "state_code", "agency_id", "supplier_id", "invoice_id", "contract_id",
+                              "commodity_code", "payment_date", "amount"])
+    ds.pay = SimpleNamespace(id=ids(pa["payment_id"]), id_rank=rank(pa["payment_id"]),
                              state=codes(pa["state_code"], ds.state_codes),
                              agency=codes(pa["agency_id"], ds.agency_ids), supplier=codes(pa["supplier_id"], ds.supplier_ids),
-                             invoice=index_of(pa["invoice_id"], iv["invoice_id"]),
+                             invoice=index_of(pa["invoice_id"], inv_key),
                              invoice_code=dense_code(pa["invoice_id"]),
                              contract=index_of(pa["contract_id"], ct["contract_id"]), comm=comm(pa["commodity_code"]),
                              date=days(pa["payment_date"]), amount=cents(pa["amount"]))
-    cs = t["coop_sales"]
+    del pa, inv_key
+    cs = _get(t, "coop_sales", ["master_contract_id", "state_code", "customer_type", "invoice_date", "total"])
     ds.coop = SimpleNamespace(master=index_of(cs["master_contract_id"], ct["contract_id"]),
-                              state=codes(cs["state_code"], ds.state_codes), customer_type=text(cs["customer_type"]),
+                              state=codes(cs["state_code"], ds.state_codes), customer_type=labels(cs["customer_type"]),
                               date=days(cs["invoice_date"]), total=cents(cs["total"]))
     return ds
 

@@ -17,6 +17,7 @@ occurrences are in the truth too.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import math
 import re
@@ -132,6 +133,92 @@ def _variant(name: str, style: int) -> str:
     return v
 
 
+# ----------------------------------------------------------------------------------------------- lazy tables
+# The large tables are kept as numeric arrays and formatted to text a block of rows at a time while the files
+# are written (memory bounded by the numeric state, not by the text).
+BLOCK_ROWS = 250_000
+
+
+class _G:
+    """arr[idx], gathered only for the rows asked for."""
+    __slots__ = ("arr", "idx")
+
+    def __init__(self, arr, idx) -> None:
+        self.arr, self.idx = arr, idx
+
+    def __getitem__(self, sel):
+        return self.arr[self.idx[sel]]
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+
+class _LazyIds:
+    """Stands for the Series of ids f"{prefix}{i + 1:0{width}d}" (i = 0, 1, ...) in fmt.ref."""
+
+    def __init__(self, prefix: str, width: int) -> None:
+        self.prefix, self.width = prefix, width
+
+    def __len__(self) -> int:
+        return 1 << 62
+
+    def gather(self, idx) -> pl.Series:
+        return fmt.prefixed(self.prefix, np.asarray(idx, dtype=np.int64) + 1, self.width)
+
+
+def _rows(sel, n: int) -> np.ndarray:
+    """Row numbers of a block selector (a slice or an index array)."""
+    return np.arange(*sel.indices(n), dtype=np.int64) if isinstance(sel, slice) else np.asarray(sel, dtype=np.int64)
+
+
+def _col(fn, *args, **kw):
+    """A column formatted on demand: fn(*args, **kw) with every array argument cut to the rows asked for."""
+    def cut(x, sel):
+        return x[sel] if isinstance(x, (np.ndarray, _G)) else x
+
+    def make(sel) -> pl.Series:
+        return fn(*(cut(x, sel) for x in args), **{k: cut(v, sel) for k, v in kw.items()})
+    return make
+
+
+def _null_at(s: pl.Series, mask: np.ndarray) -> pl.Series:
+    return s.scatter(np.flatnonzero(mask), None) if mask.any() else s
+
+
+def _seq(prefix: str, width: int, n: int):
+    return lambda sel: fmt.prefixed(prefix, _rows(sel, n) + 1, width)
+
+
+def _text(values) -> pl.Series:
+    return pl.Series("v", np.asarray(values).tolist(), dtype=pl.Utf8)
+
+
+class _Lazy:
+    """A table of `height` rows whose columns are made on demand (col(sel) -> Series), with the day number of
+    each row's main business date (`month`, for the monthly file layout)."""
+
+    def __init__(self, height: int, cols: dict, month=None) -> None:
+        self.height, self.cols, self.month = height, cols, month
+
+    @classmethod
+    def of(cls, df: pl.DataFrame, month=None) -> "_Lazy":
+        return cls(df.height, {c: (lambda sel, c=c: _take(df[c], sel)) for c in df.columns}, month)
+
+    def rows(self, sel) -> pl.DataFrame:
+        return pl.DataFrame([f(sel).cast(pl.Utf8).alias(k) for k, f in self.cols.items()])
+
+    def materialise(self) -> pl.DataFrame:
+        return self.rows(slice(0, self.height))
+
+
+def _take(s: pl.Series, sel) -> pl.Series:
+    if isinstance(sel, slice):
+        a, b, _ = sel.indices(len(s))
+        return s.slice(a, max(0, b - a))
+    return s.gather(np.asarray(sel, dtype=np.int64))
+
+
+
 # ----------------------------------------------------------------------------------------------- builder
 class _Builder:
     def __init__(self, scale: float, seed: int, states: list[str]):
@@ -146,6 +233,7 @@ class _Builder:
         # injected red-flag patterns per state and rule (at least one in every state)
         self.k_inj = max(1, int(round(150 * scale)))
         self.injected: dict[str, int] = {r: 0 for r in RULES}
+        self.invalid: dict[str, tuple] = {}   # entity -> (positions, rows, templates) of the invalid rows
 
     # ---------------------------------------------------------------- helpers
     def n(self, at_scale_1: float, minimum: int) -> int:
@@ -157,6 +245,9 @@ class _Builder:
             s = v if isinstance(v, pl.Series) else pl.Series(k, v, dtype=pl.Utf8)
             series.append(s.cast(pl.Utf8).alias(k))
         self.tables[name] = pl.DataFrame(series)
+
+    def put_lazy(self, name: str, n: int, cols: dict, month=None) -> None:
+        self.tables[name] = _Lazy(n, cols, month)
 
     def uniform_days(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         lo = np.asarray(lo, dtype=np.int64)
@@ -678,6 +769,8 @@ class _Builder:
                 if last >= eff[c] - 10:
                     break
                 adate = int(rng.integers(last, eff[c] - 10))
+                if eff[c] - 10 > W1 + 1:   # business events stay in the window: squeeze [last, end) into it
+                    adate = min(last + (adate - last) * max(W1 + 1 - last, 0) // (eff[c] - 10 - last), W1)
                 if forced is not None and k == 0:
                     kind = "increase"
                 elif forced is not None:
@@ -711,9 +804,23 @@ class _Builder:
                 continue
             for k, (adate, new_end) in enumerate(ext_of_master[m]):
                 A["contract"].append(c); A["num"].append(k + 1)
-                A["date"].append(max(adate + int(rng.integers(0, 60)), int(C["start"][c])))
+                A["date"].append(max(min(adate + int(rng.integers(0, 60)), W1), int(C["start"][c])))
                 A["change"].append(0); A["new_end"].append(new_end); A["reason"].append(AMEND_REASONS["pa_ext"])
                 eff[c] = max(eff[c], new_end)
+        # amendments of contracts that start at the very end of the window or after it would fall after the
+        # window (or before the contract's start once squeezed into it): left out, with their effect on the term
+        # and the value
+        drop = [i for i, (c, d) in enumerate(zip(A["contract"], A["date"])) if d > W1 or d < C["start"][c]]
+        if drop:
+            gone = set(drop)
+            for i in drop:
+                cur[A["contract"][i]] -= A["change"][i]
+            A = {k: [v for i, v in enumerate(vals) if i not in gone] for k, vals in A.items()}
+            eff_new = C["end"].copy()
+            for c, ne in zip(A["contract"], A["new_end"]):
+                if ne is not None:
+                    eff_new[c] = max(eff_new[c], ne)
+            eff = eff_new
         C["eff"] = eff
         C["current"] = cur
         self.A = A
@@ -1470,6 +1577,7 @@ class _Builder:
             "bid_id": fmt.prefixed("BID", np.arange(1, nb + 1), 7), "solicitation_id": fmt.ref(sol_ids, B["sol"]),
             "supplier_id": fmt.ref(self.sup_ids, B["supplier"]), "submitted_date": fmt.s_date(B["date"]),
             "bid_amount": fmt.s_money(B["amount"]), "is_responsive": fmt.s_bool(B["resp"])})
+        self.tables["bids"] = _Lazy.of(self.tables["bids"], month=np.array(B["date"], dtype=np.int64))
         self.put("awards", {
             "award_id": awd_ids, "solicitation_id": fmt.ref(sol_ids, AW["sol"]),
             "supplier_id": fmt.ref(self.sup_ids, AW["supplier"]), "award_date": fmt.s_date(AW["date"]),
@@ -1534,6 +1642,8 @@ class _Builder:
             "effective_to": fmt.s_date(C["eff"][pc])})
 
     def emit_p2p_tables(self) -> None:
+        """Requisitions, POs, lines, receipts, invoices, payments: the random draws and numeric columns for the
+        whole table here (in a fixed order), the text a block of rows at a time when the files are written."""
         rng, C, P, V = self.rng, self.C, self.P, self.V
         st_codes = pl.Series("s", [s.code for s in self.states], dtype=pl.Utf8)
         n = V["n"]
@@ -1541,143 +1651,223 @@ class _Builder:
         # ---- purchase orders (rows in PO-date order)
         pp = po_idx[po_order]                                    # purchase of each PO row
         n_po = V["n_po"]
-        po_ids = fmt.prefixed("PO", np.arange(1, n_po + 1), 8)
         contract = P["contract"][pp]
         on_c = contract >= 0
         u = rng.random(n_po)
-        channel = np.where(V["pcard"][pp], "pcard", np.where(on_c, np.where(u < 0.35, "catalog", np.where(u < 0.55, "punchout", "manual")),
-                                                             np.where(u < 0.08, "catalog", "manual")))
-        channel = np.where((P["o_total"][pp] > 0) & ~V["pcard"][pp], "manual", channel)
-        release = on_c & (channel != "pcard") & (rng.random(n_po) < 0.5)
+        pcard_pp = V["pcard"][pp]
+        channel = np.where(pcard_pp, 0, np.where(on_c, np.where(u < 0.35, 1, np.where(u < 0.55, 2, 3)),
+                                                 np.where(u < 0.08, 1, 3))).astype(np.int8)
+        del u
+        channel = np.where((P["o_total"][pp] > 0) & ~pcard_pp, 3, channel).astype(np.int8)
+        release = on_c & (channel != 0) & (rng.random(n_po) < 0.5)
+        del on_c
+        channels = pl.Series("c", ["pcard", "catalog", "punchout", "manual"], dtype=pl.Utf8)
         cnum = pl.Series("c", self.C["number"], dtype=pl.Utf8)
-        plain = fmt.ref(st_codes, P["state"][pp]).to_frame("s").with_columns(
-            n=fmt.prefixed("", np.arange(1, n_po + 1), 7))
-        po_number = plain.select((pl.col("s") + pl.lit("-PO-") + pl.col("n")).alias("v"))["v"]
-        rel = pl.DataFrame({"c": fmt.ref(cnum, np.where(release, contract, -1)),
-                            "r": fmt.prefixed("", np.arange(1, n_po + 1), 6), "p": po_number})
-        po_number = rel.select(pl.when(pl.col("c").is_not_null()).then(pl.col("c") + pl.lit(":") + pl.col("r"))
-                               .otherwise(pl.col("p")).alias("v"))["v"]
+        po_state = P["state"][pp]
+        rel_contract = np.where(release, contract, -1)
+        del release
+
+        def po_number(sel) -> pl.Series:
+            i = _rows(sel, n_po) + 1
+            df = pl.DataFrame({"s": fmt.ref(st_codes, po_state[sel]), "n": fmt.prefixed("", i, 7),
+                               "c": fmt.ref(cnum, rel_contract[sel]), "r": fmt.prefixed("", i, 6)})
+            return df.select(pl.when(pl.col("c").is_not_null()).then(pl.col("c") + pl.lit(":") + pl.col("r"))
+                             .otherwise(pl.col("s") + pl.lit("-PO-") + pl.col("n")).alias("v"))["v"]
+
         # requisitions behind 70% of non-p-card POs
-        has_req = ~V["pcard"][pp] & (rng.random(n_po) < 0.7)
+        has_req = ~pcard_pp & (rng.random(n_po) < 0.7)
         req_po = np.flatnonzero(has_req)
-        fast = np.isin(channel[req_po], ("catalog", "punchout"))
-        appr = V["po_date"][pp][req_po] - np.where(fast, rng.integers(0, 2, len(req_po)), rng.integers(0, 11, len(req_po)))
+        del has_req
+        fast = np.isin(channel[req_po], (1, 2))
+        po_date_pp = _G(V["po_date"], pp)
+        appr = V["po_date"][pp[req_po]] - np.where(fast, rng.integers(0, 2, len(req_po)), rng.integers(0, 11, len(req_po)))
+        del fast
         created = appr - rng.integers(0, 8, len(req_po))
         sr = self._sol_req
         n_sr = len(sr["state"])
         n_extra = max(3, int(round(0.04 * (n_sr + len(req_po)))))
         ex_st = rng.integers(0, self.n_states, n_extra)
         ex_created = W1 - rng.integers(0, 300, n_extra)
-        ex_status = np.where(rng.random(n_extra) < 0.5, "draft", "cancelled")
-        req_state = np.concatenate([sr["state"], P["state"][pp][req_po], ex_st])
+        ex_status = np.where(rng.random(n_extra) < 0.5, 2, 3)
+        req_state = np.concatenate([sr["state"], po_state[req_po], ex_st])
         req_agency = np.concatenate([sr["agency"], P["agency"][pp][req_po], self.pick_agency(ex_st)])
         req_comm = np.concatenate([sr["comm"], P["comm"][pp][req_po], rng.integers(0, len(self.comms), n_extra)])
         req_created = np.concatenate([sr["created"], created, ex_created])
-        req_appr = np.concatenate([sr["approved"], appr, np.where(ex_status == "cancelled", ex_created + 3, NULL_DATE)])
+        req_appr = np.concatenate([sr["approved"], appr, np.where(ex_status == 3, ex_created + 3, NULL_DATE)])
         req_est = np.concatenate([sr["est"], V["po_total"][po_order][req_po] * rng.integers(90, 121, len(req_po)) // 100,
                                   rng.integers(50_000, 5_000_000, n_extra)])
-        req_status = np.concatenate([np.full(n_sr, "approved"), np.full(len(req_po), "ordered"), ex_status])
+        req_status = np.concatenate([np.zeros(n_sr, np.int8), np.ones(len(req_po), np.int8), ex_status.astype(np.int8)])
+        del created, appr
         ro = np.lexsort((np.arange(len(req_created)), req_created))
         req_seq = np.empty(len(ro), dtype=np.int64)
         req_seq[ro] = np.arange(len(ro))
-        req_ids = fmt.prefixed("REQ", np.arange(1, len(ro) + 1), 8)
-        self.put("requisitions", {
-            "requisition_id": req_ids, "state_code": fmt.ref(st_codes, req_state[ro]),
-            "agency_id": fmt.ref(self.ag_ids, req_agency[ro]), "commodity_code": fmt.ref(self.comm_codes, req_comm[ro]),
-            "created_date": fmt.s_date(req_created[ro]), "approved_date": fmt.s_date(req_appr[ro]),
-            "estimated_amount": fmt.s_money(req_est[ro]), "status": req_status[ro]})
+        n_req = len(ro)
+        req_created = req_created[ro]
+        self.put_lazy("requisitions", n_req, {
+            "requisition_id": _seq("REQ", 8, n_req), "state_code": _col(fmt.ref, st_codes, req_state[ro]),
+            "agency_id": _col(fmt.ref, self.ag_ids, req_agency[ro]),
+            "commodity_code": _col(fmt.ref, self.comm_codes, req_comm[ro]),
+            "created_date": _col(fmt.s_date, req_created), "approved_date": _col(fmt.s_date, req_appr[ro]),
+            "estimated_amount": _col(fmt.s_money, req_est[ro]),
+            "status": _col(fmt.ref, pl.Series("s", ["approved", "ordered", "draft", "cancelled"]), req_status[ro])},
+            month=req_created)
+        del req_state, req_agency, req_comm, req_appr, req_est, req_status, ro
         po_req = np.full(n_po, -1, dtype=np.int64)
         po_req[req_po] = req_seq[n_sr + np.arange(len(req_po))]
-        status = np.where(rng.random(n_po) < 0.7, "closed", "received")
-        status = np.where(V["cancel"][pp], "cancelled", status)
-        self.put("purchase_orders", {
-            "po_id": po_ids, "po_number": po_number, "state_code": fmt.ref(st_codes, P["state"][pp]),
-            "agency_id": fmt.ref(self.ag_ids, P["agency"][pp]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][pp]),
-            "requisition_id": fmt.ref(req_ids, po_req), "contract_id": fmt.ref(self.contract_ids, contract),
-            "po_date": fmt.s_date(V["po_date"][pp]), "total_amount": fmt.s_money(V["po_total"][po_order]),
-            "channel": channel, "approval_method": np.where(rng.random(n_po) < 0.85, "electronic", "paper"),
-            "status": status})
+        del req_seq, req_po
+        status = np.where(rng.random(n_po) < 0.7, 0, 1).astype(np.int8)
+        status = np.where(V["cancel"][pp], 2, status).astype(np.int8)
+        approval = (rng.random(n_po) >= 0.85).astype(np.int8)
+        self.put_lazy("purchase_orders", n_po, {
+            "po_id": _seq("PO", 8, n_po), "po_number": po_number, "state_code": _col(fmt.ref, st_codes, po_state),
+            "agency_id": _col(fmt.ref, self.ag_ids, _G(P["agency"], pp)),
+            "supplier_id": _col(fmt.ref, self.sup_ids, _G(P["supplier"], pp)),
+            "requisition_id": _col(fmt.ref, _LazyIds("REQ", 8), po_req),
+            "contract_id": _col(fmt.ref, self.contract_ids, contract),
+            "po_date": _col(fmt.s_date, po_date_pp), "total_amount": _col(fmt.s_money, _G(V["po_total"], po_order)),
+            "channel": _col(fmt.ref, channels, channel),
+            "approval_method": _col(fmt.ref, pl.Series("a", ["electronic", "paper"]), approval),
+            "status": _col(fmt.ref, pl.Series("s", ["closed", "received", "cancelled"]), status)},
+            month=po_date_pp)
+        del contract, channel, status, approval, pcard_pp
         # ---- lines and receipts (grouped by PO id)
         lp = V["po_seq_of_po"][V["line_po"]]
         lo = np.lexsort((V["line_no"], lp))
         lpo = lp[lo]
-        item = V["item"][lo]
+        del lp
+        item = _G(V["item"], lo)
         purch = po_idx[V["line_po"][lo]]
-        self.put("purchase_order_lines", {
-            "po_id": fmt.ref(po_ids, lpo), "line_number": fmt.s_int(V["line_no"][lo]),
-            "item_number": fmt.ref(self.item_num, item), "item_description": fmt.ref(self.item_desc, item),
-            "commodity_code": fmt.ref(self.comm_codes, V["line_comm"][lo]), "quantity": fmt.s_price(V["qty"][lo] * 10_000),
-            "unit_of_measure": fmt.ref(self.item_uom, item), "unit_price": fmt.s_price(V["unit"][lo]),
-            "line_amount": fmt.s_money(V["line_cents"][lo])})
+        line_no = _G(V["line_no"], lo)
+        qty = _G(V["qty"], lo)
+        po_ids = _LazyIds("PO", 8)
+        self.put_lazy("purchase_order_lines", len(lo), {
+            "po_id": _col(fmt.ref, po_ids, lpo), "line_number": _col(fmt.s_int, line_no),
+            "item_number": _col(fmt.ref, self.item_num, item), "item_description": _col(fmt.ref, self.item_desc, item),
+            "commodity_code": _col(fmt.ref, self.comm_codes, _G(V["line_comm"], lo)),
+            "quantity": _col(lambda q: fmt.s_price(q * 10_000), qty),
+            "unit_of_measure": _col(fmt.ref, self.item_uom, item), "unit_price": _col(fmt.s_price, _G(V["unit"], lo)),
+            "line_amount": _col(fmt.s_money, _G(V["line_cents"], lo))},
+            month=_G(po_date_pp, lpo))
         nl = len(lo)
         rdate = V["rc_date"][purch] + np.where(rng.random(nl) < 0.1, -rng.integers(0, 3, nl), 0)
         promised = np.where(rng.random(nl) < 0.05, NULL_DATE, V["promised"][purch])
         rk = ~V["cancel"][purch]                                 # nothing is received on a cancelled PO
+        del purch
         nr = int(rk.sum())
-        self.put("receipts", {
-            "receipt_id": fmt.prefixed("RCV", np.arange(1, nr + 1), 8), "po_id": fmt.ref(po_ids, lpo[rk]),
-            "line_number": fmt.s_int(V["line_no"][lo][rk]), "receipt_date": fmt.s_date(rdate[rk]),
-            "promised_date": fmt.s_date(promised[rk]),
-            "quantity_received": fmt.s_price(V["qty"][lo][rk] * 10_000)})
+        rk = np.flatnonzero(rk)
+        rdate = rdate[rk]
+        self.put_lazy("receipts", nr, {
+            "receipt_id": _seq("RCV", 8, nr), "po_id": _col(fmt.ref, po_ids, _G(lpo, rk)),
+            "line_number": _col(fmt.s_int, _G(line_no, rk)), "receipt_date": _col(fmt.s_date, rdate),
+            "promised_date": _col(fmt.s_date, promised[rk]),
+            "quantity_received": _col(lambda q: fmt.s_price(q * 10_000), _G(qty, rk))},
+            month=rdate)
+        del rdate, promised, rk, lpo, line_no, qty, item, lo
         # ---- invoices (received-date order)
         io = V["inv_order"]
         n_inv = len(io)
-        inv_ids = fmt.prefixed("INV", np.arange(1, n_inv + 1), 8)
-        sup = P["supplier"][io]
-        style = self.rec_ent[sup] % 3
-        num = pl.Series("n", (np.arange(n_inv) * 7919 + 104_729) % 9_000_000 + 1_000_000)
-        yr = pl.Series("y", V["inv_date"][io].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970)
-        inv_num = pl.DataFrame({"s": style, "n": num, "y": yr}).select(
-            pl.when(pl.col("s") == 0).then(pl.lit("INV-") + pl.col("n").cast(pl.Utf8))
-            .when(pl.col("s") == 1).then(pl.col("n").cast(pl.Utf8))
-            .otherwise(pl.col("y").cast(pl.Utf8) + pl.lit("-") + (pl.col("n") % 100_000).cast(pl.Utf8).str.zfill(5)).alias("v"))["v"]
+        sup = _G(P["supplier"], io)
+        style = (self.rec_ent[P["supplier"][io]] % 3).astype(np.int8)
+        inv_year = V["inv_date"][io].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+        def inv_number(i: np.ndarray) -> pl.Series:
+            """The supplier's invoice number of invoice rows i (before any RF13 rewriting)."""
+            num = pl.Series("n", (i * 7919 + 104_729) % 9_000_000 + 1_000_000)
+            return pl.DataFrame({"s": style[i], "n": num, "y": pl.Series("y", inv_year[i])}).select(
+                pl.when(pl.col("s") == 0).then(pl.lit("INV-") + pl.col("n").cast(pl.Utf8))
+                .when(pl.col("s") == 1).then(pl.col("n").cast(pl.Utf8))
+                .otherwise(pl.col("y").cast(pl.Utf8) + pl.lit("-") + (pl.col("n") % 100_000).cast(pl.Utf8).str.zfill(5))
+                .alias("v"))["v"]
+
         # RF13: a duplicate carries the original's number written another way (same normalised number:
         # upper case, letters and digits only, leading zeros removed)
         dups = np.flatnonzero(V["dup"][io])
+        renumbered: dict[int, str] = {}
         if len(dups):
             pos_of = np.full(n, -1, dtype=np.int64)
             pos_of[io] = np.arange(n_inv)
-            nums = inv_num.to_list()
-            for j, k in enumerate(dups):
-                orig = nums[int(pos_of[P["dup_src"][io[k]]])]
-                nums[k] = _renumber(orig, j)
-            inv_num = pl.Series("v", nums, dtype=pl.Utf8)
-        terms = V["terms"][io]
-        self.put("invoices", {
-            "invoice_id": inv_ids, "invoice_number": inv_num, "state_code": fmt.ref(st_codes, P["state"][io]),
-            "agency_id": fmt.ref(self.ag_ids, P["agency"][io]), "supplier_id": fmt.ref(self.sup_ids, sup),
-            "po_id": fmt.ref(po_ids, V["po_seq"][io]), "invoice_date": fmt.s_date(V["inv_date"][io]),
-            "received_date": fmt.s_date(V["received"][io]), "due_date": fmt.s_date(V["due"][io]),
-            "amount": fmt.s_money(V["inv_amount"][io]), "payment_terms": pl.Series("t", list(terms), dtype=pl.Utf8),
-            "discount_offered": fmt.s_money(V["offered"][io], null=V["disc_pct"][io] == 0),
-            "is_electronic": fmt.s_bool(rng.random(n_inv) < 0.45), "match_status": V["match"][io].astype(str)})
+            origs = pos_of[P["dup_src"][io[dups]]]
+            del pos_of
+            # an original may itself be a duplicate renumbered earlier in the list
+            for j, (k, o) in enumerate(zip(dups.tolist(), origs.tolist())):
+                orig = renumbered.get(o)
+                if orig is None:
+                    orig = inv_number(np.array([o]))[0]
+                renumbered[k] = _renumber(orig, j)
+        ren_pos = np.array(sorted(renumbered), dtype=np.int64)
+        ren_val = [renumbered[int(k)] for k in ren_pos]
+
+        def invoice_number(sel) -> pl.Series:
+            i = _rows(sel, n_inv)
+            out = inv_number(i)
+            if len(ren_pos):
+                if isinstance(sel, slice):
+                    a, b = np.searchsorted(ren_pos, [i[0], i[-1] + 1]) if len(i) else (0, 0)
+                    if b > a:
+                        out = out.scatter(ren_pos[a:b] - i[0], ren_val[a:b])
+                else:
+                    where = {int(k): v for k, v in zip(ren_pos.tolist(), ren_val)}
+                    hit = [(j, where[int(x)]) for j, x in enumerate(i.tolist()) if int(x) in where]
+                    if hit:
+                        out = out.scatter([h[0] for h in hit], [h[1] for h in hit])
+            return out
+
+        electronic = rng.random(n_inv) < 0.45
+        received = _G(V["received"], io)
+        self.put_lazy("invoices", n_inv, {
+            "invoice_id": _seq("INV", 8, n_inv), "invoice_number": invoice_number,
+            "state_code": _col(fmt.ref, st_codes, _G(P["state"], io)),
+            "agency_id": _col(fmt.ref, self.ag_ids, _G(P["agency"], io)), "supplier_id": _col(fmt.ref, self.sup_ids, sup),
+            "po_id": _col(fmt.ref, po_ids, _G(V["po_seq"], io)), "invoice_date": _col(fmt.s_date, _G(V["inv_date"], io)),
+            "received_date": _col(fmt.s_date, received), "due_date": _col(fmt.s_date, _G(V["due"], io)),
+            "amount": _col(fmt.s_money, _G(V["inv_amount"], io)), "payment_terms": _col(_text, _G(V["terms"], io)),
+            "discount_offered": _col(fmt.s_money, _G(V["offered"], io), null=V["disc_pct"][io] == 0),
+            "is_electronic": _col(fmt.s_bool, electronic), "match_status": _col(_text, _G(V["match"], io))},
+            month=received)
+        del sup, electronic
         # ---- payments (date order)
         src = V["pay_src"]
         npay = len(src)
         kind = V["pay_kind"]
         first = kind == 0
-        method = np.where(V["pcard"][src], "pcard", np.where(P["scen"][src] == 6, np.where(rng.random(npay) < 0.5, "wire", "ach"),
-                                                               np.where(rng.random(npay) < 0.72, "ach", "check")))
-        method = np.where((kind == 2) | (kind == 3), "check", method).astype(object)
-        method[rng.random(npay) < 0.02] = None
-        payee = pl.DataFrame({"a": fmt.ref(self.rec_payee, P["supplier"][src]), "b": fmt.ref(self.rec_payee_alt, P["supplier"][src]),
-                              "u": rng.random(npay) < 0.15}).select(
-            pl.when(pl.col("u")).then(pl.col("b")).otherwise(pl.col("a")).alias("v"))["v"]
-        payee = payee.scatter(np.flatnonzero(rng.random(npay) < 0.01), None)
+        scen6 = P["scen"][src] == 6
+        u_wire = rng.random(npay) < 0.5
+        u_ach = rng.random(npay) < 0.72
+        pcard_src = V["pcard"][src]
+        method = np.where(pcard_src, 0, np.where(scen6, np.where(u_wire, 1, 2), np.where(u_ach, 2, 3))).astype(np.int8)
+        del u_wire, u_ach
+        method = np.where((kind == 2) | (kind == 3), 3, method).astype(np.int8)
+        method[rng.random(npay) < 0.02] = -1
+        sup = _G(P["supplier"], src)
+        payee_alt = rng.random(npay) < 0.15
+        payee_null = rng.random(npay) < 0.01
+
+        def payee(sel) -> pl.Series:
+            df = pl.DataFrame({"a": fmt.ref(self.rec_payee, sup[sel]), "b": fmt.ref(self.rec_payee_alt, sup[sel]),
+                               "u": payee_alt[sel]})
+            out = df.select(pl.when(pl.col("u")).then(pl.col("b")).otherwise(pl.col("a")).alias("v"))["v"]
+            return _null_at(out, payee_null[sel])
+
         # checkbook lines without a code (never on PO-exempt buys: their code is what exempts them)
         pay_comm = np.where((rng.random(npay) < 0.01) & (P["scen"][src] != 5), -1, P["comm"][src])
-        self.put("payments", {
-            "payment_id": fmt.prefixed("PMT", np.arange(1, npay + 1), 8), "state_code": fmt.ref(st_codes, P["state"][src]),
-            "agency_id": fmt.ref(self.ag_ids, P["agency"][src]), "supplier_id": fmt.ref(self.sup_ids, P["supplier"][src]),
-            "payee_name": payee, "invoice_id": fmt.ref(inv_ids, np.where(kind == 3, -1, V["inv_seq"][src])),
-            "po_id": fmt.ref(po_ids, V["po_seq"][src]),
-            "contract_id": fmt.ref(self.contract_ids, P["contract"][src]), "commodity_code": fmt.ref(self.comm_codes, pay_comm),
-            "payment_date": fmt.s_date(V["pay_date"]), "amount": fmt.s_money(V["pay_cents"]),
-            "payment_method": pl.Series("m", list(method), dtype=pl.Utf8),
-            "discount_taken": fmt.s_money(np.where(first, V["taken"][src], 0), null=~first | (V["disc_pct"][src] == 0)),
-            "interest_paid": fmt.s_money(np.where(first, V["interest"][src], 0), null=~first | (V["interest"][src] == 0)),
-            "bank_account": fmt.ref(self.bank, P["supplier"][src]).scatter(
-                np.flatnonzero(V["pcard"][src] | (rng.random(npay) < 0.3)), None)})
+        bank_null = pcard_src | (rng.random(npay) < 0.3)
+        del pcard_src, scen6
+        self.put_lazy("payments", npay, {
+            "payment_id": _seq("PMT", 8, npay), "state_code": _col(fmt.ref, st_codes, _G(P["state"], src)),
+            "agency_id": _col(fmt.ref, self.ag_ids, _G(P["agency"], src)), "supplier_id": _col(fmt.ref, self.sup_ids, sup),
+            "payee_name": payee,
+            "invoice_id": _col(fmt.ref, _LazyIds("INV", 8), np.where(kind == 3, -1, V["inv_seq"][src])),
+            "po_id": _col(fmt.ref, po_ids, _G(V["po_seq"], src)),
+            "contract_id": _col(fmt.ref, self.contract_ids, _G(P["contract"], src)),
+            "commodity_code": _col(fmt.ref, self.comm_codes, pay_comm),
+            "payment_date": _col(fmt.s_date, V["pay_date"]), "amount": _col(fmt.s_money, V["pay_cents"]),
+            "payment_method": _col(fmt.ref, pl.Series("m", ["pcard", "wire", "ach", "check"]), method),
+            "discount_taken": _col(fmt.s_money, np.where(first, V["taken"][src], 0),
+                                   null=~first | (V["disc_pct"][src] == 0)),
+            "interest_paid": _col(fmt.s_money, np.where(first, V["interest"][src], 0),
+                                  null=~first | (V["interest"][src] == 0)),
+            "bank_account": _col(lambda s, b: _null_at(fmt.ref(self.bank, s), b), sup, bank_null)},
+            month=V["pay_date"])
 
     def emit_coop_sales(self) -> None:
         """Cooperative sales reports. Lines for state agencies mirror the state's payments on the master
@@ -1814,17 +2004,19 @@ class _Builder:
             "list_price": fmt.s_price(lp[o]), "contract_price": fmt.s_price(cp[o]), "quantity": fmt.s_price(qty[o] * 10_000),
             "total": fmt.s_money(total[o]), "admin_fee": fmt.s_money(fee[o], null=fee_null[o]),
             "dealer": fmt.ref(dealers, dealer_idx[o])})
+        self.tables["coop_sales"] = _Lazy.of(self.tables["coop_sales"], month=d[o])
 
     # ---------------------------------------------------------------- invalid rows
     def inject_invalid(self, entity: str, columns: dict[str, list[str]]) -> list[dict]:
-        """Insert cloned rows with one broken field each; returns the expected-quarantine records."""
+        """Cloned rows with one broken field each, to be inserted while the file is written (self.invalid);
+        returns the expected-quarantine records."""
         rng = self.rng
-        df = self.tables[entity]
-        n = df.height
+        tab = self.tables[entity]
+        n = tab.height
         k = max(3, int(round(0.002 * n)))
         pk = load_schema()[entity].primary_key[0]
         templates = rng.integers(0, n, k)
-        bad = df[templates.tolist()]
+        bad = tab.rows(templates)
         kinds = ("required", "date", "number")
         recs = []
         new_pk = [f"{v}X{j + 1}" for j, v in enumerate(bad[pk].to_list())]
@@ -1843,22 +2035,134 @@ class _Builder:
                 rows[j][col] = "12,3x"
                 problem = "non-numeric amount"
             recs.append({"col": col, "problem": problem})
-        bad = pl.DataFrame(rows, schema={c: pl.Utf8 for c in df.columns})
+        bad = pl.DataFrame(rows, schema={c: pl.Utf8 for c in bad.columns})
         positions = np.sort(rng.choice(n + k, size=k, replace=False))
-        is_bad = np.zeros(n + k, dtype=bool)
-        is_bad[positions] = True
-        src = np.empty(n + k, dtype=np.int64)
-        src[~is_bad] = np.arange(n)
-        src[is_bad] = n + np.arange(k)
-        self.tables[entity] = pl.concat([df, bad]).select(pl.all().gather(src))
+        self.invalid[entity] = (positions, bad, templates)
         return [{"entity": entity, "row_number": int(p) + 1, "column": r["col"], "problem": r["problem"]}
                 for p, r in zip(positions, recs)]
 
 
+def _blocks(tab: _Lazy, invalid, block: int = BLOCK_ROWS):
+    """The rows of a table as written, block by block: (DataFrame, day number of each row's main date or None),
+    with the invalid rows (positions, rows, template of each) inserted at their positions."""
+    n = tab.height
+    if invalid is None:
+        for a in range(0, n, block):
+            b = min(n, a + block)
+            yield tab.rows(slice(a, b)), (None if tab.month is None else np.asarray(tab.month[a:b]))
+        if n == 0:
+            yield tab.rows(slice(0, 0)), None
+        return
+    positions, bad, templates = invalid
+    total = n + len(positions)
+    for a in range(0, total, block):
+        b = min(total, a + block)
+        j0, j1 = np.searchsorted(positions, [a, b])         # invalid rows in [a, b)
+        v0 = a - j0                                          # valid rows before position a
+        v1 = b - j1
+        df = tab.rows(slice(v0, v1))
+        local = positions[j0:j1] - a
+        if j1 > j0:
+            is_bad = np.zeros(b - a, dtype=bool)
+            is_bad[local] = True
+            src = np.empty(b - a, dtype=np.int64)
+            src[~is_bad] = np.arange(v1 - v0)
+            src[is_bad] = (v1 - v0) + np.arange(j1 - j0)
+            df = pl.concat([df, bad[int(j0):int(j1)]]).select(pl.all().gather(src))
+        month = None
+        if tab.month is not None:
+            month = np.empty(b - a, dtype=np.int64)
+            valid = np.ones(b - a, dtype=bool)
+            valid[local] = False
+            month[valid] = np.asarray(tab.month[v0:v1])
+            month[local] = np.asarray(tab.month[templates[j0:j1]])
+        yield df, month
+
+
 # ----------------------------------------------------------------------------------------------- API
+# large transactional tables: written one file per calendar month of their main business date with
+# split_monthly (landing/<source>/<entity>/<entity>_YYYY-MM.csv), and read back for the ground truth
+MONTHLY_DATES = {"requisitions": "created_date", "bids": "submitted_date", "purchase_orders": "po_date",
+                 "purchase_order_lines": "po_date of the PO", "receipts": "receipt_date", "invoices": "received_date",
+                 "payments": "payment_date", "coop_sales": "invoice_date"}
+_ORDER = {"bids": ["bid_id"], "purchase_orders": ["po_id"], "purchase_order_lines": ["po_id", "line_number"],
+          "receipts": ["receipt_id"], "invoices": ["invoice_id"], "payments": ["payment_id"], "coop_sales": ["sales_line_id"]}
+
+
+def _month_name(month_index: int) -> str:
+    return f"{month_index // 12 + 1970:04d}-{month_index % 12 + 1:02d}"
+
+
+def _write_table(tab: _Lazy, invalid, columns: list[str], path: Path, folder: Path | None, name: str) -> int:
+    """Write a table block by block (to `path`, or to one file per month in `folder`); returns the rows written."""
+    opts = dict(null_value="", line_terminator="\n")
+    handles: dict[int, object] = {}
+    count = 0
+    try:
+        fh = None if folder else open(path, "wb")
+        first = True
+        for df, day in _blocks(tab, invalid):
+            if "currency" in columns and "currency" not in df.columns:
+                df = df.with_columns(pl.lit("USD").alias("currency"))  # every synthetic amount is in US dollars
+            if list(df.columns) != columns:
+                missing = set(columns) ^ set(df.columns)
+                if missing:
+                    raise RuntimeError(f"generator bug: {name} columns differ from the schema: {sorted(missing)}")
+                df = df.select(columns)
+            count += df.height
+            if folder is None:
+                df.write_csv(fh, include_header=first, **opts)
+                first = False
+                continue
+            month = np.asarray(day, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+            for m in np.unique(month).tolist():
+                part = df.filter(pl.Series(month == m))
+                h = handles.get(m)
+                if h is None:
+                    h = handles[m] = open(folder / f"{name}_{_month_name(m)}.csv", "wb")
+                    part.write_csv(h, include_header=True, **opts)
+                else:
+                    part.write_csv(h, include_header=False, **opts)
+        if fh is not None:
+            fh.close()
+    finally:
+        for h in handles.values():
+            h.close()
+    return count
+
+
+class _WrittenTables(dict):
+    """The small tables in memory; the large ones read back from the files written, with the columns asked for,
+    without the invalid rows and in the order of the single-file layout."""
+
+    def __init__(self, small: dict[str, pl.DataFrame], files: dict[str, Path], invalid_pk: dict[str, str]) -> None:
+        super().__init__(small)
+        self.files, self.invalid_pk = files, invalid_pk
+
+    def read(self, name: str, columns: list[str]) -> pl.DataFrame:
+        if name in self:
+            return self[name].select(columns)
+        path = self.files[name]
+        paths = sorted(path.glob(f"{name}_*.csv")) if path.is_dir() else [path]
+        order = _ORDER[name]
+        cols = list(dict.fromkeys(columns + order + ([self.invalid_pk[name]] if name in self.invalid_pk else [])))
+        lf = pl.scan_csv(paths, infer_schema=False).select(cols)
+        if name in self.invalid_pk:   # the invalid rows' keys end in X<n>; valid keys never hold an X
+            lf = lf.filter(~pl.col(self.invalid_pk[name]).str.contains("X", literal=True))
+        if path.is_dir():
+            lf = lf.sort([pl.col(c).cast(pl.Int64) if c == "line_number" else pl.col(c) for c in order])
+        return lf.select(columns).collect()
+
+
 def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, seed: int = 42,
-             states: Sequence[str] = DEFAULT_STATES, progress: ProgressFn | None = None) -> GenerationResult:
-    """Write one canonical CSV per entity to landing_dir and the ground truth to truth_dir."""
+             states: Sequence[str] = DEFAULT_STATES, progress: ProgressFn | None = None,
+             split_monthly: bool = False) -> GenerationResult:
+    """Write one canonical CSV per entity to landing_dir and the ground truth to truth_dir.
+
+    split_monthly: write each large transactional table (MONTHLY_DATES) as one file per calendar month of its
+    main business date, landing_dir/<entity>/<entity>_YYYY-MM.csv (the rows of each month in the order of the
+    single file; an invalid row goes with the month of the row it was cloned from). The rows and the ground truth
+    are the same either way; expected_quarantine.csv's row numbers count rows of the single-file layout."""
     t0 = time.perf_counter()
     if not (isinstance(scale, (int, float)) and scale > 0 and math.isfinite(scale)):
         raise ValueError(f"scale must be a positive number, got {scale!r}")
@@ -1880,10 +2184,6 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     b.emit_coop_sales()
 
     valid_rows = {name: b.tables[name].height for name in schema}
-    # ground truth, from the tables as written (before the invalid rows go in)
-    ds = dataset.build(b.tables)
-    kpis = compute_kpis(ds)
-    anomalies = compute_anomalies(ds)
     quarantine = b.inject_invalid("payments", {"required": ["agency_id", "payment_date", "supplier_id"],
                                                "date": ["payment_date"], "number": ["amount"]})
     quarantine += b.inject_invalid("invoices", {"required": ["supplier_id", "invoice_number", "received_date"],
@@ -1896,22 +2196,40 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     truth_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     rows: dict[str, int] = {}
+    small = {name: tab for name, tab in b.tables.items() if isinstance(tab, pl.DataFrame)}
     total = len(schema) + 1
     for i, (name, ent) in enumerate(schema.items(), start=1):
-        df = b.tables[name]
-        if "currency" in ent.column_index and "currency" not in df.columns:
-            df = df.with_columns(pl.lit("USD").alias("currency"))  # every synthetic amount is in US dollars
-        if list(df.columns) != ent.column_names:
-            missing = set(ent.column_names) ^ set(df.columns)
-            if missing:
-                raise RuntimeError(f"generator bug: {name} columns differ from the schema: {sorted(missing)}")
-            df = df.select(ent.column_names)
-        path = landing_dir / f"{name}.csv"
-        df.write_csv(path, null_value="", line_terminator="\n")
-        files[name] = path
-        rows[name] = df.height
+        tab = b.tables.pop(name)
+        if isinstance(tab, pl.DataFrame):
+            tab = _Lazy.of(tab)
+        path, folder = landing_dir / f"{name}.csv", landing_dir / name
+        split = split_monthly and name in MONTHLY_DATES
+        # the other layout's files of this table would load too: remove them
+        if split:
+            path.unlink(missing_ok=True)
+            folder.mkdir(exist_ok=True)
+            for old in folder.glob(f"{name}_*.csv"):
+                old.unlink()
+        elif folder.is_dir():
+            for old in folder.glob(f"{name}_*.csv"):
+                old.unlink()
+            if not any(folder.iterdir()):
+                folder.rmdir()
+        rows[name] = _write_table(tab, b.invalid.get(name), ent.column_names, path, folder if split else None, name)
+        files[name] = folder if split else path
+        del tab
         if progress:
             progress(name, i, total)
+
+    # ---- ground truth, from the tables as written (without the invalid rows). The builder's state goes first:
+    # the large tables are read back from the files.
+    entity_rows, k_inj, injected = b.entity_rows, b.k_inj, b.injected
+    del b
+    gc.collect()
+    ds = dataset.build(_WrittenTables(small, files, {"payments": "payment_id", "invoices": "invoice_id"}))
+    del small
+    kpis = compute_kpis(ds)
+    anomalies = compute_anomalies(ds)
 
     # ---- ground truth
     with open(truth_dir / "kpis.csv", "w", encoding="utf-8", newline="") as fh:
@@ -1930,7 +2248,7 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     with open(truth_dir / "supplier_entities.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["supplier_id", "entity_id"])
-        w.writerows(b.entity_rows)
+        w.writerows(entity_rows)
     (truth_dir / "row_counts.json").write_text(json.dumps(
         {"valid_rows": valid_rows, "invalid_rows": invalid_rows, "file_rows": rows}, indent=2) + "\n", encoding="utf-8")
     manifest = {
@@ -1939,11 +2257,11 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
         "window": {"start": WINDOW_START.isoformat(), "end": WINDOW_END.isoformat()},
         "entities": list(schema), "kpis": KPI_IDS,
         "money": "exact: integer cents in the generator, Decimal in the truth files",
-        "red_flags": {"injected_per_state": b.k_inj,
+        "red_flags": {"injected_per_state": k_inj,
                       "injected_unit": "patterns embedded per rule (an RF01 group of 2-4 POs, an RF02 agency-year, an "
                                        "RF12 exclusion, an RF19 report quarter count once; RF04 counts purchases paid "
                                        "outside the term); anomalies = entities satisfying the rule, chance included",
-                      "injected": b.injected,
+                      "injected": injected,
                       "anomalies": {r: sum(1 for a in anomalies if a[0] == r) for r in RULES}},
         "diagnostics": kpi_diagnostics(ds),
     }

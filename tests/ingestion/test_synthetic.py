@@ -574,3 +574,75 @@ def test_baseline_keeps_clear_of_the_rules_outside_the_injected_patterns(gen):
     injected = json.loads((truth / "manifest.json").read_text())["red_flags"]["injected"]
     for rule in ("RF03", "RF06", "RF07", "RF09", "RF10", "RF13", "RF15", "RF16", "RF17", "RF18", "RF19"):
         assert counts[rule] <= injected[rule] + 1, (rule, counts[rule], injected[rule])
+
+
+# ------------------------------------------------------------------------------------------- layout, dates, blocks
+def test_split_monthly_same_rows_and_truth(gen, tmp_path):
+    """--split-monthly writes the same rows (one file per month of the main date) and the same ground truth."""
+    from ingestion.common.loader import discover
+    from ingestion.synthetic.generator import MONTHLY_DATES
+
+    landing, truth, res = gen
+    root = tmp_path / "split"
+    res2 = generate(root / "landing" / "synthetic", root / "truth", scale=SCALE, seed=42, split_monthly=True)
+    split = root / "landing" / "synthetic"
+    assert res2.rows == res.rows
+    for name in SCHEMA:
+        single = (landing / f"{name}.csv").read_bytes()
+        if name not in MONTHLY_DATES:
+            assert (split / f"{name}.csv").read_bytes() == single, name
+            continue
+        assert not (split / f"{name}.csv").exists()
+        parts = sorted((split / name).glob(f"{name}_*.csv"))
+        assert len(parts) > 1, name
+        for p in parts:
+            assert re.fullmatch(rf"{name}_\d{{4}}-\d\d\.csv", p.name)
+        a = pl.read_csv(landing / f"{name}.csv", infer_schema=False)
+        b = pl.concat([pl.read_csv(p, infer_schema=False) for p in parts])
+        assert b.columns == a.columns and b.height == a.height
+        assert b.sort(b.columns, nulls_last=True).equals(a.sort(a.columns, nulls_last=True)), name
+    pay = pl.concat([pl.read_csv(p, infer_schema=False).with_columns(f=pl.lit(p.stem[-7:]))
+                     for p in (split / "payments").glob("*.csv")])
+    ok = pay.filter(pl.col("payment_date").str.to_date(strict=False).is_not_null())
+    assert (ok["payment_date"].str.slice(0, 7) == ok["f"]).all()
+    for p in sorted(truth.iterdir()):
+        assert (root / "truth" / p.name).read_bytes() == p.read_bytes(), p.name
+    # the loader maps every monthly file to its entity
+    found, unrecognised = discover(root / "landing")
+    assert not unrecognised
+    assert {f.entity for f in found} == set(SCHEMA)
+    # generating again in the single-file layout removes the monthly files
+    generate(split, root / "truth", scale=SCALE, seed=42)
+    assert not (split / "payments").exists() and (split / "payments.csv").read_bytes() == (landing / "payments.csv").read_bytes()
+
+
+def test_event_dates_inside_the_window(gen):
+    """Business events (amendments, POs, receipts, invoices, payments, sales) fall inside the generated window;
+    an amendment never precedes its contract's start."""
+    landing, truth, _ = gen
+    window = json.loads((truth / "manifest.json").read_text())["window"]
+    end = date.fromisoformat(window["end"])
+    bad = _quarantine(truth)
+    checks = {"contract_amendments": ["amendment_date"], "purchase_orders": ["po_date"], "receipts": ["receipt_date"],
+              "invoices": ["invoice_date", "received_date"], "payments": ["payment_date"], "bids": ["submitted_date"],
+              "coop_sales": ["invoice_date", "ship_date", "po_date"], "awards": ["award_date"],
+              "requisitions": ["created_date"]}
+    for name, cols in checks.items():
+        df = _read(landing, name, bad)
+        for c in cols:
+            assert df[c].str.to_date().max() <= end, (name, c)
+    am = _read(landing, "contract_amendments").join(_read(landing, "contracts").select("contract_id", "start_date"),
+                                                      on="contract_id")
+    assert (am["amendment_date"].str.to_date() >= am["start_date"].str.to_date()).all()
+
+
+def test_blocks_do_not_change_the_files(tmp_path, monkeypatch):
+    """The large tables are formatted a block of rows at a time: the block size changes nothing."""
+    from ingestion.synthetic import generator as g
+
+    generate(tmp_path / "a" / "landing", tmp_path / "a" / "truth", scale=SCALE, seed=5)
+    monkeypatch.setattr(g, "BLOCK_ROWS", 97)
+    monkeypatch.setattr(g._blocks, "__defaults__", (97,))
+    generate(tmp_path / "b" / "landing", tmp_path / "b" / "truth", scale=SCALE, seed=5)
+    for sub in ("landing", "truth"):
+        assert _all_files(tmp_path / "a" / sub) == _all_files(tmp_path / "b" / sub)
