@@ -12,7 +12,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export SODA_CORE_TELEMETRY_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help setup browser run test lint pytest dev dashboard docs lock clean bench-dashboard
+.PHONY: help setup browser run test lint pytest dev dashboard docs lock clean bench bench-dashboard
 
 help:
 	@echo "make run        generate the default synthetic data set and run the whole pipeline (DuckDB)"
@@ -22,6 +22,7 @@ help:
 	@echo "make docs       regenerate docs/data_dictionary.md and the dbt sources from the canonical schema"
 	@echo "make lock       re-resolve requirements.lock after changing pyproject.toml (needs uv)"
 	@echo "make browser    install Debian's chromium and fonts for the dashboard's browser test (apt; sudo if not root)"
+	@echo "make bench SCALE=1  benchmark the whole pipeline at a scale: full, incremental, nothing new (bench/README.md)"
 	@echo "make bench-dashboard  server-side render time of every dashboard page (BENCH_ARGS=..., bench/README.md)"
 
 setup: $(STAMP)
@@ -85,6 +86,11 @@ lock:
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
 
-# Not part of `make test`: a benchmark measures time (bench/README.md). E.g. BENCH_ARGS="--warehouse PATH --replicate 10".
+# Not part of `make test`: benchmarks measure time (bench/README.md). E.g. make bench SCALE=10 BENCH_ARGS=--reuse-data
+SCALE ?= 1
+bench: setup
+	$(BIN)/procure bench --scale $(SCALE) $(BENCH_ARGS)
+
+# E.g. BENCH_ARGS="--warehouse PATH --replicate 10".
 bench-dashboard: setup
 	$(BIN)/python -m bench.dashboard $(BENCH_ARGS)
