@@ -268,10 +268,11 @@ def _map_header(e: Entity, header: list[str], relative: str) -> tuple[dict[str, 
 
 @dataclass
 class _Prepared:
-    present: set[str]                 # canonical columns the text relation _text holds
+    select: str                       # the file's rows as text: canonical column names, _row_number
+    present: set[str]                 # canonical columns that select holds
     messages: list[str]
     labels: dict[str, str] = field(default_factory=dict)  # canonical column -> label naming its source
-    has_location: bool = False        # _text carries _location (OCDS: where in the JSON the row came from)
+    has_location: bool = False        # the select carries _location (OCDS: where in the JSON the row came from)
 
 
 def _read_cached(lf: LandingFile, sha: str, fmt: str, opts: ReadOptions, tmpdir: Path) -> tuple[Path, list[str]]:
@@ -296,11 +297,8 @@ def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) 
     if missing_required:
         messages.append(f"missing required column(s): {', '.join(missing_required)}")
     select_cols = ", ".join(f"{sql_ident(src)} AS {c}" for c, src in mapping.items())
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _text AS SELECT {select_cols}{', ' if select_cols else ''}_row_number "
-        f"FROM read_parquet({sql_literal(str(text))})"
-    )
-    return _Prepared(set(mapping), messages)
+    select = f"SELECT {select_cols}{', ' if select_cols else ''}_row_number FROM read_parquet({sql_literal(str(text))})"
+    return _Prepared(select, set(mapping), messages)
 
 
 def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
@@ -316,14 +314,14 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
             f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}"
         )
     text = str(text_path)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS {select_sql(em, header, f'read_parquet({sql_literal(text)})', m.read.null_values)}")
+    select = select_sql(em, header, f"read_parquet({sql_literal(text)})", m.read.null_values)
     messages = [f"mapping {m.path} (sha256 {m.sha256[:12]})"]
     if em.distinct:
         file_rows = con.execute("SELECT count(*) FROM read_parquet(?)", [text]).fetchone()[0]
-        rows = con.execute("SELECT count(*) FROM _text").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
         messages.append(f"distinct: {rows} row(s) from {file_rows} file row(s) (one per {', '.join(e.primary_key)})")
     labels = {c: f"{c} ({how})" for c, how in describe_sources(em).items() if how != "constant"}
-    return _Prepared({s.target for s in em.columns}, messages, labels)
+    return _Prepared(select, {s.target for s in em.columns}, messages, labels)
 
 
 def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
@@ -350,96 +348,147 @@ def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _P
     if problems:
         messages.append(f"{len(problems)} OCDS object(s) skipped, e.g. {problems[0]}")
     if not table.exists():
-        con.execute("CREATE OR REPLACE TEMP VIEW _text AS SELECT CAST(NULL AS BIGINT) AS _row_number, "
-                    "CAST(NULL AS VARCHAR) AS _location WHERE false")
-        return _Prepared(set(), messages, has_location=True)
+        empty = "SELECT CAST(NULL AS BIGINT) AS _row_number, CAST(NULL AS VARCHAR) AS _location WHERE false"
+        return _Prepared(empty, set(), messages, has_location=True)
     columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(table)]).fetchall()]
     present = {c for c in columns if c in e.column_index}
     cols = ", ".join(sorted(present))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS SELECT {cols}{', ' if cols else ''}_row_number, _location "
-                f"FROM read_parquet({sql_literal(str(table))})")
-    return _Prepared(present, messages, has_location=True)
+    select = f"SELECT {cols}{', ' if cols else ''}_row_number, _location FROM read_parquet({sql_literal(str(table))})"
+    return _Prepared(select, present, messages, has_location=True)
 
 
 def load_file(con: duckdb.DuckDBPyConnection, lf: LandingFile, tmpdir: Path, sha: str | None = None) -> FileLoad:
     """Load one (file, entity); `sha` is the file's sha256 when the caller already has it."""
-    e = load_schema()[lf.entity]
-    sha = sha or file_sha256(lf.path)
-    done = con.execute(
-        "SELECT load_id, file FROM raw._loads WHERE entity = ? AND file_sha256 = ? AND status = 'loaded' LIMIT 1",
-        [e.name, sha],
-    ).fetchone()
-    if done:
-        return FileLoad(e.name, lf.relative, "skipped_duplicate", load_id=done[0],
-                        message=f"same content as {done[1]} (load {done[0]}); not loaded again")
+    return load_files(con, [(lf, sha or file_sha256(lf.path))], tmpdir)[0]
 
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
-    load_id = f"{started:%Y%m%dT%H%M%S}-{sha[:8]}-{uuid.uuid4().hex[:6]}"
-    size = lf.path.stat().st_size
-    try:
-        if lf.mapping is None:
-            prepared = _prepare_canonical(con, lf, e, sha, tmpdir)
-        elif lf.mapping.read.format == "ocds":
-            prepared = _prepare_ocds(con, lf, e, sha, tmpdir)
-        else:
-            prepared = _prepare_mapped(con, lf, e, sha, tmpdir)
-    except (ReadError, MappingError, IngestionError, pl.exceptions.PolarsError, OSError, duckdb.Error) as exc:
-        # The file cannot be read as a table at all: nothing to load, recorded as rejected.
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if not message.startswith(lf.relative):
-            message = f"{lf.relative}: cannot be read: {message}"
-        return _record_rejected(con, lf, e, load_id, sha, size, started, message)
-    messages = prepared.messages
 
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', prepared.present, prepared.labels)}")
-    if prepared.has_location:  # OCDS: say where in the JSON each quarantined row came from
-        con.execute("UPDATE _checked SET _reason = t._location || ': ' || _checked._reason FROM _text t "
-                    "WHERE t._row_number = _checked._row_number AND _checked._reason IS NOT NULL")
+@dataclass
+class _Pending:
+    lf: LandingFile
+    sha: str
+    load_id: str
+    size: int
+    started: datetime
+    prepared: _Prepared
+
+
+def load_files(con: duckdb.DuckDBPyConnection, files: list[tuple[LandingFile, str]], tmpdir: Path) -> list[FileLoad]:
+    """Load (file, sha256) pairs of one entity, in one pass and one transaction: every file still gets its own
+    ledger row, lineage, counts and reconciliation. A file whose content is already loaded is skipped; a file
+    that cannot be read as a table is rejected (recorded) and the others load. One pass instead of one per file:
+    with a month per file the per-statement cost (the validation SQL is long) outweighed the rows."""
+    if not files:
+        return []
+    e = load_schema()[files[0][0].entity]
+    assert all(lf.entity == e.name for lf, _ in files), "load_files takes the files of one entity"
+    results: dict[int, FileLoad] = {}
+    pending: list[tuple[int, _Pending]] = []
+    batch_shas: dict[str, str] = {}
+    for i, (lf, sha) in enumerate(files):
+        done = con.execute(
+            "SELECT load_id, file FROM raw._loads WHERE entity = ? AND file_sha256 = ? AND status = 'loaded' LIMIT 1",
+            [e.name, sha],
+        ).fetchone()
+        if done is None and sha in batch_shas:
+            done = (None, batch_shas[sha])
+        if done:
+            what = f"same content as {done[1]}" + (f" (load {done[0]})" if done[0] else " (this ingest)")
+            results[i] = FileLoad(e.name, lf.relative, "skipped_duplicate", load_id=done[0],
+                                  message=f"{what}; not loaded again")
+            continue
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        load_id = f"{started:%Y%m%dT%H%M%S}-{sha[:8]}-{uuid.uuid4().hex[:6]}"
+        size = lf.path.stat().st_size
+        try:
+            if lf.mapping is None:
+                prepared = _prepare_canonical(con, lf, e, sha, tmpdir)
+            elif lf.mapping.read.format == "ocds":
+                prepared = _prepare_ocds(con, lf, e, sha, tmpdir)
+            else:
+                prepared = _prepare_mapped(con, lf, e, sha, tmpdir)
+        except (ReadError, MappingError, IngestionError, pl.exceptions.PolarsError, OSError, duckdb.Error) as exc:
+            # The file cannot be read as a table at all: nothing to load, recorded as rejected.
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not message.startswith(lf.relative):
+                message = f"{lf.relative}: cannot be read: {message}"
+            results[i] = _record_rejected(con, lf, e, load_id, sha, size, started, message)
+            continue
+        batch_shas[sha] = lf.relative
+        pending.append((i, _Pending(lf, sha, load_id, size, started, prepared)))
+    if pending:
+        for i, load in zip([i for i, _ in pending], _load_prepared(con, e, [p for _, p in pending])):
+            results[i] = load
+    return [results[i] for i in range(len(files))]
+
+
+def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pending]) -> list[FileLoad]:
+    """Validate the prepared files together (the text relation tags each row with its file's index), then insert
+    valid rows into raw.<entity> and the others into quarantine, with each file's lineage, and its ledger row."""
+    has_location = any(p.prepared.has_location for p in batch)
+    present = set().union(*(p.prepared.present for p in batch))
+    labels: dict[str, str] = {}
+    for p in batch:
+        labels.update(p.prepared.labels)
+    text = " UNION ALL BY NAME ".join(f"SELECT *, {i} AS _file_idx FROM ({p.prepared.select})" for i, p in enumerate(batch))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS {text}")
+    carry = ("_file_idx", "_location") if has_location else ("_file_idx",)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', present, labels, carry=carry)}")
+    if has_location:  # OCDS: say where in the JSON each quarantined row came from
+        con.execute("UPDATE _checked SET _reason = coalesce(_location || ': ', '') || _reason WHERE _reason IS NOT NULL")
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    lineage = "?, ?, _row_number, ?, ?"
-    lineage_params = [lf.source, lf.relative, load_id, loaded_at]
+    con.execute("CREATE OR REPLACE TEMP TABLE _batch_files (_file_idx INTEGER, source VARCHAR, file VARCHAR, load_id VARCHAR)")
+    con.executemany("INSERT INTO _batch_files VALUES (?, ?, ?, ?)",
+                    [[i, p.lf.source, p.lf.relative, p.load_id] for i, p in enumerate(batch)])
+    lineage = "f.source, f.file, c._row_number, f.load_id, ?"
     amount = e.amount_column
     con.execute("BEGIN TRANSACTION")
     try:
         # Typed rows, in file order, with lineage.
         con.execute(
-            f"INSERT INTO raw.{e.name} SELECT {typed_columns(e)}, {lineage} FROM _checked WHERE _reason IS NULL ORDER BY _row_number",
-            lineage_params,
+            f"INSERT INTO raw.{e.name} SELECT {typed_columns(e, 'c')}, {lineage} FROM _checked c "
+            f"JOIN _batch_files f USING (_file_idx) WHERE c._reason IS NULL ORDER BY c._file_idx, c._row_number",
+            [loaded_at],
         )
         con.execute(
-            f"INSERT INTO quarantine.{e.name} SELECT {', '.join(c.name for c in e.columns)}, {lineage}, _reason, _columns "
-            f"FROM _checked WHERE _reason IS NOT NULL ORDER BY _row_number",
-            lineage_params,
+            f"INSERT INTO quarantine.{e.name} SELECT {', '.join('c.' + c.name for c in e.columns)}, {lineage}, "
+            f"c._reason, c._columns FROM _checked c JOIN _batch_files f USING (_file_idx) "
+            f"WHERE c._reason IS NOT NULL ORDER BY c._file_idx, c._row_number",
+            [loaded_at],
         )
-        counts = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
-        ).fetchone()
-        amounts = (None, None)
-        if amount:
-            amounts = con.execute(
-                f"SELECT sum({typed_name(amount)}) FILTER (WHERE _reason IS NULL), "
-                f"sum({typed_name(amount)}) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
-            ).fetchone()
-        rows_in, rows_loaded, rows_quarantined = counts
-        if rows_in != rows_loaded + rows_quarantined:  # cannot happen by construction; never let it pass silently
-            raise IngestionError(f"{lf.relative}: reconciliation failed: {rows_in} in, {rows_loaded} loaded, {rows_quarantined} quarantined")
-        con.execute(
-            "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, lf.source, e.name, lf.relative, sha, size, rows_in, rows_loaded, rows_quarantined,
-             amounts[0], amounts[1], "; ".join(messages) or None, started, loaded_at],
-        )
+        sums = (f", sum({typed_name(amount)}) FILTER (WHERE _reason IS NULL), "
+                f"sum({typed_name(amount)}) FILTER (WHERE _reason IS NOT NULL)") if amount else ", NULL, NULL"
+        counts = {
+            r[0]: r[1:] for r in con.execute(
+                f"SELECT _file_idx, count(*), count(*) FILTER (WHERE _reason IS NULL), "
+                f"count(*) FILTER (WHERE _reason IS NOT NULL){sums} FROM _checked GROUP BY _file_idx"
+            ).fetchall()
+        }
+        ledger = []
+        for i, p in enumerate(batch):
+            rows_in, rows_loaded, rows_quarantined, amount_loaded, amount_quarantined = counts.get(i, (0, 0, 0, None, None))
+            if rows_in != rows_loaded + rows_quarantined:  # cannot happen by construction; never let it pass silently
+                raise IngestionError(f"{p.lf.relative}: reconciliation failed: {rows_in} in, {rows_loaded} loaded, "
+                                     f"{rows_quarantined} quarantined")
+            ledger.append([p.load_id, p.lf.source, e.name, p.lf.relative, p.sha, p.size, rows_in, rows_loaded,
+                           rows_quarantined, amount_loaded, amount_quarantined, "; ".join(p.prepared.messages) or None,
+                           p.started, loaded_at])
+        con.executemany("INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    samples = [
-        f"{lf.relative}:{r[0]} [{r[1]}] {r[2]}"
-        for r in con.execute(
-            "SELECT _row_number, _columns, _reason FROM _checked WHERE _reason IS NOT NULL ORDER BY _row_number LIMIT 5"
-        ).fetchall()
+    samples: dict[int, list[str]] = {}
+    for idx, row_number, columns, reason in con.execute(
+        "SELECT _file_idx, _row_number, _columns, _reason FROM ("
+        "  SELECT *, row_number() OVER (PARTITION BY _file_idx ORDER BY _row_number) AS _n FROM _checked"
+        "  WHERE _reason IS NOT NULL) WHERE _n <= 5 ORDER BY _file_idx, _row_number"
+    ).fetchall():
+        samples.setdefault(idx, []).append(f"{batch[idx].lf.relative}:{row_number} [{columns}] {reason}")
+    return [
+        FileLoad(e.name, p.lf.relative, "loaded", *(int(x) for x in counts.get(i, (0, 0, 0))[:3]), p.load_id,
+                 "; ".join(p.prepared.messages), samples.get(i, []))
+        for i, p in enumerate(batch)
     ]
-    return FileLoad(e.name, lf.relative, "loaded", rows_in, rows_loaded, rows_quarantined, load_id,
-                    "; ".join(messages), samples)
 
 
 def _record_rejected(con, lf: LandingFile, e: Entity, load_id: str, sha: str, size: int, started: datetime, message: str) -> FileLoad:
@@ -469,15 +518,47 @@ def ingest(
     with connect(warehouse_path) as con, tempfile.TemporaryDirectory(prefix="procure-ingest-") as tmp:
         ensure_warehouse(con)
         hashes: dict[Path, str] = {}  # a mapped file gives several entities: hash it once
-        for i, lf in enumerate(files, start=1):
+        done = 0
+        for batch in _batches(files):
             if progress:
-                progress(f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative, i - 1, len(files))
-            if lf.path not in hashes:
-                hashes[lf.path] = cached_sha256(con, lf.path)
-            report.loads.append(load_file(con, lf, Path(tmp), hashes[lf.path]))
+                lf = batch[0]
+                name = f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative
+                progress(name + (f" and {len(batch) - 1} more {lf.entity} file(s)" if len(batch) > 1 else ""), done, len(files))
+            for lf in batch:
+                if lf.path not in hashes:
+                    hashes[lf.path] = cached_sha256(con, lf.path)
+            report.loads.extend(load_files(con, [(lf, hashes[lf.path]) for lf in batch], Path(tmp)))
+            done += len(batch)
         if progress:
             progress("done", len(files), len(files))
     return report
+
+
+# Canonical files of one entity are validated and loaded together, up to these bounds (memory stays bounded:
+# a batch is one temporary table of text and parsed columns).
+BATCH_MAX_BYTES = 256 * 1024 * 1024
+BATCH_MAX_FILES = 200
+
+
+def _batches(files: list[LandingFile]) -> list[list[LandingFile]]:
+    """Files in load order: canonical files of one entity grouped (per BATCH_MAX_BYTES / BATCH_MAX_FILES) at the
+    place of the entity's first file; a mapped file is a batch of its own (its read options are its own)."""
+    out: list[list[LandingFile]] = []
+    open_batch: dict[str, tuple[list[LandingFile], int]] = {}
+    for lf in files:
+        if lf.mapping is not None:
+            out.append([lf])
+            continue
+        size = lf.path.stat().st_size
+        current = open_batch.get(lf.entity)
+        if current is None or len(current[0]) >= BATCH_MAX_FILES or current[1] + size > BATCH_MAX_BYTES:
+            batch: list[LandingFile] = []
+            out.append(batch)
+            open_batch[lf.entity] = (batch, 0)
+            current = open_batch[lf.entity]
+        current[0].append(lf)
+        open_batch[lf.entity] = (current[0], current[1] + size)
+    return out
 
 
 @dataclass

@@ -128,7 +128,8 @@ def typed_name(column: str) -> str:
     return f"_typed_{column}"
 
 
-def validation_sql(e: Entity, source_relation: str, present: set[str], labels: dict[str, str] | None = None) -> str:
+def validation_sql(e: Entity, source_relation: str, present: set[str], labels: dict[str, str] | None = None,
+                   carry: tuple[str, ...] = ()) -> str:
     """SELECT over the text relation: every canonical column as received text, the same parsed into its canonical
     type (typed_name(column): NULL when it does not parse), `_row_number`, and `_reason` and `_columns` (both NULL
     when the row is valid).
@@ -137,7 +138,8 @@ def validation_sql(e: Entity, source_relation: str, present: set[str], labels: d
     money, date and number parsers do not run again per check or for the insert (at a million rows the repeated
     regular expressions were half of the ingestion time).
     `present` is the set of canonical columns found in the file; absent ones are NULL text. `labels` names a
-    column in the reasons (e.g. "po_date (from 'Sent Date')"); default: the column name.
+    column in the reasons (e.g. "po_date (from 'Sent Date')"); default: the column name. `carry`: other columns of
+    the source passed through (e.g. the file a row came from).
     """
     reasons, columns, text, typed = [], [], [], []
     for col in e.columns:
@@ -149,10 +151,11 @@ def validation_sql(e: Entity, source_relation: str, present: set[str], labels: d
             columns.append(f"CASE WHEN {cond} THEN {sql_literal(col.name)} END")
     reason = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "NULL"
     cols = f"NULLIF(array_to_string(list_filter([{', '.join(columns)}], lambda x: x IS NOT NULL), ','), '')" if columns else "NULL"
-    parsed = f"SELECT {', '.join(text + typed)}, _row_number FROM {source_relation}"
+    parsed = f"SELECT {', '.join(text + typed + ['_row_number', *carry])} FROM {source_relation}"
     return f"SELECT *, {reason} AS _reason, {cols} AS _columns FROM ({parsed}) AS _parsed"
 
 
-def typed_columns(e: Entity) -> str:
+def typed_columns(e: Entity, alias: str = "") -> str:
     """The select list that loads validation_sql's output into raw.<entity> (same column order as the raw DDL)."""
-    return ", ".join(f"{typed_name(c.name)} AS {c.name}" for c in e.columns)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{typed_name(c.name)} AS {c.name}" for c in e.columns)

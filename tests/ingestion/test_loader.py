@@ -157,3 +157,69 @@ def test_retracting_a_load_removes_its_rows_and_lets_the_file_load_again(tmp_pat
     again = ingest(landing, wh).loads
     assert [(l.file, l.status) for l in again] == [(first.file, "loaded"), (other.file, "skipped_duplicate")]
     assert again[0].load_id != first.load_id and again[0].rows_loaded == 2
+
+
+def test_files_of_one_entity_load_together_each_with_its_own_ledger_row_lineage_and_samples(tmp_path, monkeypatch):
+    from ingestion.common import loader
+
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    feed = landing / "state_checkbook" / "payments"
+    _write(feed / "payments_2024-07.csv", PAYMENTS_HEADER + "\nP1,NV,A1,S1,Acme,,,,43211500,2024-07-01,10.00,ach,,,\n"
+           "P2,NV,A1,S1,Acme,,,,43211500,2024-07-02,bad,ach,,,\n")
+    # other column order, one column missing (bank_account), an extra one: still one batch
+    _write(feed / "payments_2024-08.csv", "amount,payment_id,state_code,agency_id,supplier_id,payee_name,invoice_id,po_id,"
+           "contract_id,commodity_code,payment_date,payment_method,discount_taken,interest_paid,note\n"
+           "20.00,P3,NV,A1,S1,Acme,,,,43211500,2024-08-01,ach,,,hello\n30.00,P4,NV,A1,S1,Acme,,,,43211500,2024-08-31,ach,,,\n")
+    _write(feed / "payments_2024-09.csv", "")  # empty: rejected, the others load
+    _write(feed / "payments_2024-10.csv", PAYMENTS_HEADER + "\n")  # header only: loaded with 0 rows
+    _write(feed / "payments_2024-11.csv", (feed / "payments_2024-07.csv").read_text())  # same content again
+    seen = []
+    real = loader._load_prepared
+    monkeypatch.setattr(loader, "_load_prepared", lambda con, e, batch: seen.append(len(batch)) or real(con, e, batch))
+    report = ingest(landing, wh)
+    assert seen == [3]  # one pass for the three readable, new files
+    by_file = {load.file.rsplit("/", 1)[1]: load for load in report.loads}
+    assert [(f, by_file[f].status, by_file[f].rows_in, by_file[f].rows_loaded, by_file[f].rows_quarantined) for f in sorted(by_file)] == [
+        ("payments_2024-07.csv", "loaded", 2, 1, 1),
+        ("payments_2024-08.csv", "loaded", 2, 2, 0),
+        ("payments_2024-09.csv", "rejected", 0, 0, 0),
+        ("payments_2024-10.csv", "loaded", 0, 0, 0),
+        ("payments_2024-11.csv", "skipped_duplicate", 0, 0, 0),
+    ]
+    assert by_file["payments_2024-07.csv"].samples == [
+        "state_checkbook/payments/payments_2024-07.csv:2 [amount] amount: 'bad' is not a valid money"]
+    assert "ignored columns not in the canonical schema: note" in by_file["payments_2024-08.csv"].message
+    assert "same content as state_checkbook/payments/payments_2024-07.csv (this ingest)" in by_file["payments_2024-11.csv"].message
+    con = duckdb.connect(str(wh), read_only=True)
+    rows = con.execute("SELECT payment_id, amount, bank_account, _file, _row_number, _load_id FROM raw.payments ORDER BY 1").fetchall()
+    assert [(r[0], r[1], r[2], r[3].rsplit("/", 1)[1], r[4]) for r in rows] == [
+        ("P1", Decimal("10.00"), None, "payments_2024-07.csv", 1),
+        ("P3", Decimal("20.00"), None, "payments_2024-08.csv", 1),
+        ("P4", Decimal("30.00"), None, "payments_2024-08.csv", 2),
+    ]
+    assert rows[0][5] == by_file["payments_2024-07.csv"].load_id and rows[1][5] == by_file["payments_2024-08.csv"].load_id
+    assert con.execute("SELECT payment_id, _file, _row_number, _load_id FROM quarantine.payments").fetchall() == [
+        ("P2", "state_checkbook/payments/payments_2024-07.csv", 2, by_file["payments_2024-07.csv"].load_id)]
+    ledger = con.execute("SELECT file, status, rows_in, rows_loaded, rows_quarantined, amount_loaded FROM raw._loads ORDER BY file").fetchall()
+    assert [(f.rsplit("/", 1)[1], *rest) for f, *rest in ledger] == [
+        ("payments_2024-07.csv", "loaded", 2, 1, 1, Decimal("10.00")),
+        ("payments_2024-08.csv", "loaded", 2, 2, 0, Decimal("50.00")),
+        ("payments_2024-09.csv", "rejected", 0, 0, 0, None),
+        ("payments_2024-10.csv", "loaded", 0, 0, 0, None),
+    ]
+    con.close()
+
+
+def test_batches_are_bounded_and_keep_mapped_files_apart(tmp_path, monkeypatch):
+    from ingestion.common import loader
+
+    landing = tmp_path / "landing"
+    for month in range(1, 6):
+        _payments(landing, name=f"payments__2024-{month:02d}.csv")
+    files, _ = discover(landing)
+    assert [len(b) for b in loader._batches(files)] == [5]
+    monkeypatch.setattr(loader, "BATCH_MAX_FILES", 2)
+    assert [len(b) for b in loader._batches(files)] == [2, 2, 1]
+    monkeypatch.setattr(loader, "BATCH_MAX_FILES", 200)
+    monkeypatch.setattr(loader, "BATCH_MAX_BYTES", files[0].path.stat().st_size * 3)
+    assert [len(b) for b in loader._batches(files)] == [3, 2]
