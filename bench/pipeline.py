@@ -549,9 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     report["targets"] = evaluate(scale, runs)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"pipeline-scale{scale:g}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
-    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    Path(f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     text = markdown(report)
-    stem.with_suffix(".md").write_text(text, encoding="utf-8")
+    Path(f"{stem}.md").write_text(text, encoding="utf-8")
     print(text)
     say(f"written {stem}.json and .md")
     failed = [n for n, r in runs.items() if r["status"] not in ("success", "up_to_date")]

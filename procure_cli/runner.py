@@ -209,22 +209,27 @@ def _watch(instance, run_id: str, worker: threading.Thread, say: Callable[[str],
 
     seen_steps: set[str] = set()
     materialised = 0
+    cursor = None  # read only the events since the last look (reading them all each time grew with the run)
     while worker.is_alive():
         time.sleep(0.5)
         try:
-            records = instance.all_logs(run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION})
+            page = instance.get_records_for_run(
+                run_id, cursor=cursor, of_type={DagsterEventType.STEP_START, DagsterEventType.ASSET_MATERIALIZATION})
         except Exception:
             continue
-        for record in records:
-            event = record.dagster_event
+        cursor = page.cursor or cursor
+        new = 0
+        for record in page.records:
+            event = record.event_log_entry.dagster_event
             if event is None:
                 continue
             if event.event_type == DagsterEventType.STEP_START and event.step_key not in seen_steps:
                 seen_steps.add(event.step_key)
                 say(f"step {len(seen_steps)}: {event.step_key}")
-        count = sum(1 for r in records if r.dagster_event and r.dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION)
-        if count != materialised:
-            materialised = count
+            elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                new += 1
+        if new:
+            materialised += new
             say(f"{materialised} assets materialised")
 
 
