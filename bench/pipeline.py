@@ -164,6 +164,10 @@ def _entity_of(path: Path, landing: Path) -> str:
     return rel.parts[1] if len(rel.parts) >= 3 else re.split(r"__|-|_\d{4}", path.stem)[0]
 
 
+# As ingestion reads a canonical CSV: comma, double quotes, every value as text (no sniffing of a dialect).
+CSV_OPTIONS = "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'"
+
+
 def anchors(landing: Path, work: Path, memory: str, threads: int) -> dict:
     """DuckDB alone on the same files: every landing CSV into a table (text, as ingestion reads it), then one raw
     aggregation over the payment files."""
@@ -180,8 +184,7 @@ def anchors(landing: Path, work: Path, memory: str, threads: int) -> dict:
         rows = 0
         for entity, paths in sorted(by_entity.items()):
             files = "[" + ", ".join(sql_literal(p) for p in paths) + "]"
-            con.execute(f"CREATE TABLE {entity} AS SELECT * FROM read_csv({files}, header = true, all_varchar = true, "
-                        "union_by_name = true)")
+            con.execute(f"CREATE TABLE {entity} AS SELECT * FROM read_csv({files}, {CSV_OPTIONS}, union_by_name = true)")
             rows += con.execute(f"SELECT count(*) FROM {entity}").fetchone()[0]
         read_s = time.perf_counter() - started
         payments = by_entity.get("payments", [])
@@ -192,7 +195,7 @@ def anchors(landing: Path, work: Path, memory: str, threads: int) -> dict:
             groups = len(con.execute(
                 f"SELECT agency_id, substr(payment_date, 1, 7) AS month, count(*), "
                 f"sum(TRY_CAST(amount AS DECIMAL(18, 2))), count(DISTINCT supplier_id) "
-                f"FROM read_csv({files}, header = true, all_varchar = true) GROUP BY 1, 2"
+                f"FROM read_csv({files}, {CSV_OPTIONS}) GROUP BY 1, 2"
             ).fetchall())
             agg_s = time.perf_counter() - started
     finally:
