@@ -80,14 +80,20 @@ covering_contracts as (
 ),
 
 covered_payments as (
-    select distinct classified.payment_id
+    -- a semi-join (exists) rather than a join + distinct: a payment can fall under many covering contracts;
+    -- payment_id is unique in staging
+    select classified.payment_id
     from classified
-    inner join covering_contracts
-        on
-            classified.state_code = covering_contracts.state_code
-            and classified.category_code = covering_contracts.category_code
-            and classified.payment_date >= covering_contracts.start_date
-            and classified.payment_date <= covering_contracts.effective_end_date
+    where
+        exists (
+            select 1 as is_covered
+            from covering_contracts
+            where
+                classified.state_code = covering_contracts.state_code
+                and classified.category_code = covering_contracts.category_code
+                and classified.payment_date >= covering_contracts.start_date
+                and classified.payment_date <= covering_contracts.effective_end_date
+        )
 ),
 
 final as (

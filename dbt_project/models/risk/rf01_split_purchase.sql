@@ -72,6 +72,29 @@ orders as (
     where purchase_orders.status != 'cancelled'
 ),
 
+-- Members of G(p) lie 0..W days after p, W <= max_window, so when days are cut into buckets of
+-- max_window + 1 days a member sits in p's bucket or the next one: two equi-joins on the bucket (each pair
+-- found once, a member has one bucket) instead of one join whose only equality is agency x supplier x
+-- category x channel class, which paired every two POs of that group across all years.
+bucket_widths as (
+    select case when max(window_days) > 0 then max(window_days) + 1 else 1 end as bucket_days
+    from orders
+),
+
+bucketed_orders as (
+    select
+        orders.*,
+        cast(
+            floor(
+                cast({{ dbt.datediff("cast('1970-01-01' as date)", 'orders.po_date', 'day') }} as {{ type_double() }})
+                / cast(bucket_widths.bucket_days as {{ type_double() }})
+            )
+            as bigint
+        ) as date_bucket
+    from orders
+    cross join bucket_widths
+),
+
 group_members as (
     select
         anchor.po_id as anchor_po_id,
@@ -82,15 +105,38 @@ group_members as (
         member.po_id as member_po_id,
         member.po_date as member_date,
         member.total_amount as member_amount
-    from orders as anchor
-    inner join orders as member
+    from bucketed_orders as anchor
+    inner join bucketed_orders as member
         on
             anchor.agency_id = member.agency_id
             and anchor.supplier_id = member.supplier_id
             and anchor.category_code = member.category_code
             and anchor.channel_class = member.channel_class
-            and anchor.po_date <= member.po_date
-            and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
+            and anchor.date_bucket = member.date_bucket
+    where
+        anchor.po_date <= member.po_date
+        and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
+    union all
+    select
+        anchor.po_id as anchor_po_id,
+        anchor.po_date as anchor_date,
+        anchor.channel_class,
+        anchor.window_days,
+        anchor.threshold_amount,
+        member.po_id as member_po_id,
+        member.po_date as member_date,
+        member.total_amount as member_amount
+    from bucketed_orders as anchor
+    inner join bucketed_orders as member
+        on
+            anchor.agency_id = member.agency_id
+            and anchor.supplier_id = member.supplier_id
+            and anchor.category_code = member.category_code
+            and anchor.channel_class = member.channel_class
+            and anchor.date_bucket + 1 = member.date_bucket
+    where
+        anchor.po_date <= member.po_date
+        and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
 ),
 
 qualifying_groups as (

@@ -39,6 +39,24 @@ exclusion_keys as (
     from exclusions
 ),
 
+supplier_exclusions as (
+    -- the supplier records matching an exclusion, found first on the small tables by two equi-joins (tax id,
+    -- normalised name; union drops a pair matched both ways) rather than by an OR join behind the payments
+    select
+        supplier_keys.supplier_id,
+        exclusion_keys.exclusion_id
+    from supplier_keys
+    inner join exclusion_keys
+        on supplier_keys.tax_id = exclusion_keys.tax_id
+    union
+    select
+        supplier_keys.supplier_id,
+        exclusion_keys.exclusion_id
+    from supplier_keys
+    inner join exclusion_keys
+        on supplier_keys.normalised_name = exclusion_keys.normalised_name
+),
+
 matches as (
     select
         payments.payment_id,
@@ -60,13 +78,12 @@ matches as (
             order by exclusion_keys.exclusion_id asc nulls last
         ) as match_rank
     from payments
+    inner join supplier_exclusions
+        on payments.supplier_id = supplier_exclusions.supplier_id
     inner join supplier_keys
-        on payments.supplier_id = supplier_keys.supplier_id
+        on supplier_exclusions.supplier_id = supplier_keys.supplier_id
     inner join exclusion_keys
-        on (
-            supplier_keys.tax_id = exclusion_keys.tax_id
-            or supplier_keys.normalised_name = exclusion_keys.normalised_name
-        )
+        on supplier_exclusions.exclusion_id = exclusion_keys.exclusion_id
     where
         payments.amount > 0
         and exclusion_keys.start_date <= payments.payment_date

@@ -36,30 +36,62 @@ lines as (
     where coalesce(po_status, '') != 'cancelled'
 ),
 
+off_contract_lines as (
+    select
+        po_id,
+        line_number,
+        state_code,
+        agency_id,
+        po_date,
+        item_number,
+        unit_of_measure
+    from lines
+    where not is_on_contract
+),
+
+available_price_candidates as (
+    -- two equi-joins (state-wide / PA contracts of the line's state, agency contracts of its agency) rather
+    -- than one join on "state or agency": the OR join matched every price row of the item + unit of measure
+    -- first; a row matching both sides is listed twice, which min() does not mind
+    select
+        off_contract_lines.po_id,
+        off_contract_lines.line_number,
+        item_prices.contract_price
+    from off_contract_lines
+    inner join item_prices
+        on
+            off_contract_lines.item_number = item_prices.item_number
+            and off_contract_lines.unit_of_measure = item_prices.unit_of_measure
+            and off_contract_lines.state_code = item_prices.state_code
+            and off_contract_lines.po_date >= item_prices.usable_from
+            and off_contract_lines.po_date <= item_prices.usable_to
+    where item_prices.vehicle in ('statewide', 'participating_addendum')
+    union all
+    select
+        off_contract_lines.po_id,
+        off_contract_lines.line_number,
+        item_prices.contract_price
+    from off_contract_lines
+    inner join item_prices
+        on
+            off_contract_lines.item_number = item_prices.item_number
+            and off_contract_lines.unit_of_measure = item_prices.unit_of_measure
+            and off_contract_lines.agency_id = item_prices.agency_id
+            and off_contract_lines.po_date >= item_prices.usable_from
+            and off_contract_lines.po_date <= item_prices.usable_to
+    where item_prices.vehicle = 'agency'
+),
+
 available_prices as (
     -- off-contract lines: the best contract price the buyer could have used that day
     select
-        lines.po_id,
-        lines.line_number,
-        min(item_prices.contract_price) as available_contract_price
-    from lines
-    inner join item_prices
-        on
-            lines.item_number = item_prices.item_number
-            and lines.unit_of_measure = item_prices.unit_of_measure
-            and lines.po_date >= item_prices.usable_from
-            and lines.po_date <= item_prices.usable_to
-            and (
-                (
-                    item_prices.vehicle in ('statewide', 'participating_addendum')
-                    and lines.state_code = item_prices.state_code
-                )
-                or (item_prices.vehicle = 'agency' and lines.agency_id = item_prices.agency_id)
-            )
-    where not lines.is_on_contract
+        po_id,
+        line_number,
+        min(contract_price) as available_contract_price
+    from available_price_candidates
     group by
-        lines.po_id,
-        lines.line_number
+        po_id,
+        line_number
 ),
 
 first_payments as (

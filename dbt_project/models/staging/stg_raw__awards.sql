@@ -1,5 +1,8 @@
 {#- awards: trimmed strings (empty -> NULL), upper-case state codes, one row per
     primary key (award_id): the latest load wins. -#}
+{#- A table, not a view: the de-duplication runs once per build, not once per reader and per test. -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (

@@ -1,5 +1,8 @@
 {#- purchase_order_lines: trimmed strings (empty -> NULL), upper-case state codes, one row per
     primary key (po_id, line_number): the latest load wins. -#}
+{#- A table, not a view: the de-duplication runs once per build, not once per reader and per test. -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (
