@@ -12,11 +12,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export SODA_CORE_TELEMETRY_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help setup browser run test lint pytest dev dashboard docs lock clean bench bench-dashboard
+.PHONY: help setup browser run test test-spark lint pytest dev dashboard docs lock clean bench bench-dashboard
 
 help:
 	@echo "make run        generate the default synthetic data set and run the whole pipeline (DuckDB)"
 	@echo "make test       lint the dbt models and run the whole test suite"
+	@echo "make test-spark build the dbt project on Spark and compare its marts with DuckDB's (part of make test)"
 	@echo "make dev        Dagster UI on http://$(HOST):$(DAGSTER_PORT)"
 	@echo "make dashboard  dashboard on http://$(HOST):$(DASHBOARD_PORT)"
 	@echo "make docs       regenerate docs/data_dictionary.md and the dbt sources from the canonical schema"
@@ -69,6 +70,12 @@ lint: setup
 
 pytest: setup
 	$(BIN)/python -m pytest
+
+# The dbt project built on Spark (dbt-spark, a local pyspark session; needs Java 17) from the default data
+# set's raw data, its marts compared with the DuckDB build's (dbt_project/README.md "Spark"). The test is
+# also collected by `make pytest`, so `make test` runs it once, sharing the default data set's build.
+test-spark: setup
+	$(BIN)/python -m pytest -m spark tests/e2e/test_spark_parity.py
 
 dev: setup
 	$(BIN)/procure dev --host $(HOST) --port $(DAGSTER_PORT)

@@ -7,6 +7,7 @@ _DEFAULTS = {
     "regexp_replace_all": lambda expression, pattern, replacement: (
         f"regexp_replace({expression}, '{pattern}', '{replacement}', 'g')"
     ),
+    "decimal_from_double": lambda expression, precision, scale: f"cast({expression} as decimal({precision}, {scale}))",
 }
 
 

@@ -38,3 +38,25 @@
 {% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
     regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
+
+
+{#- A double rounded to decimal(precision, scale) the same way on every engine: to the nearest multiple of
+    10^-scale of the double's binary value, ties away from zero (DuckDB's cast). Spark's own cast rounds the
+    double's shortest decimal text instead, so a median of 1.0001 and 1.0002 or an average that lands on a
+    half unit of the last place could differ by one unit (the double is the same on both engines). Exact for
+    |value| x 10^scale below 2^53. -#}
+{% macro decimal_from_double(expression, precision, scale) -%}
+    {{ return(adapter.dispatch('decimal_from_double', 'procure')(expression, precision, scale)) }}
+{%- endmacro %}
+
+{% macro default__decimal_from_double(expression, precision, scale) -%}
+    cast({{ expression }} as decimal({{ precision }}, {{ scale }}))
+{%- endmacro %}
+
+{% macro spark__decimal_from_double(expression, precision, scale) -%}
+    cast(
+        cast(round(cast({{ expression }} as double) * {{ 10 ** scale }}, 0) as decimal(38, 0))
+        {%- if scale > 0 %} * {{ '0.' ~ '0' * (scale - 1) ~ '1' }}{% endif %}
+        as decimal({{ precision }}, {{ scale }})
+    )
+{%- endmacro %}

@@ -133,7 +133,10 @@ cooperative_vs_noncooperative as (
         priced_lines.fiscal_year,
         priced_lines.fiscal_month,
         priced_lines.quantity,
-        cast(cast(noncoop_medians.median_unit_price as decimal(18, 4)) * priced_lines.quantity as decimal(38, 4))
+        cast(
+            {{ decimal_from_double('noncoop_medians.median_unit_price', 18, 4) }}
+            * priced_lines.quantity as decimal(38, 4)
+        )
             as baseline_amount,
         cast(priced_lines.unit_price * priced_lines.quantity as decimal(38, 4)) as actual_amount
     from priced_lines
@@ -247,7 +250,8 @@ item_year_prices as (
         item_number,
         unit_of_measure,
         fiscal_year,
-        sum(unit_price * quantity) / sum(quantity) as average_unit_price
+        cast(sum(unit_price * quantity) as {{ type_double() }}) / nullif(cast(sum(quantity) as {{ type_double() }}), 0)
+            as average_unit_price
     from priced_lines
     where item_number is not null
     group by
@@ -269,7 +273,10 @@ historical_price as (
         priced_lines.fiscal_year,
         priced_lines.fiscal_month,
         priced_lines.quantity,
-        cast(cast(prior_year.average_unit_price as decimal(18, 4)) * priced_lines.quantity as decimal(38, 4))
+        cast(
+            {{ decimal_from_double('prior_year.average_unit_price', 18, 4) }}
+            * priced_lines.quantity as decimal(38, 4)
+        )
             as baseline_amount,
         cast(priced_lines.unit_price * priced_lines.quantity as decimal(38, 4)) as actual_amount
     from priced_lines

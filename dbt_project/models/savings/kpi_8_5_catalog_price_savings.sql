@@ -24,10 +24,9 @@ noncatalog_medians as (
         commodity_code,
         unit_of_measure,
         fiscal_year,
-        cast(
-            percentile_cont(0.5) within group (order by cast(unit_price as {{ type_double() }}))
-            as decimal(18, 4)
-        ) as median_unit_price
+        {{ decimal_from_double(
+            'percentile_cont(0.5) within group (order by cast(unit_price as ' ~ type_double() ~ '))', 18, 4
+        ) }} as median_unit_price
     from priced_lines
     where not is_catalog
     group by
