@@ -96,47 +96,30 @@ bucketed_orders as (
 ),
 
 group_members as (
-    select
-        anchor.po_id as anchor_po_id,
-        anchor.po_date as anchor_date,
-        anchor.channel_class,
-        anchor.window_days,
-        anchor.threshold_amount,
-        member.po_id as member_po_id,
-        member.po_date as member_date,
-        member.total_amount as member_amount
-    from bucketed_orders as anchor
-    inner join bucketed_orders as member
-        on
-            anchor.agency_id = member.agency_id
-            and anchor.supplier_id = member.supplier_id
-            and anchor.category_code = member.category_code
-            and anchor.channel_class = member.channel_class
-            and anchor.date_bucket = member.date_bucket
-    where
-        anchor.po_date <= member.po_date
-        and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
-    union all
-    select
-        anchor.po_id as anchor_po_id,
-        anchor.po_date as anchor_date,
-        anchor.channel_class,
-        anchor.window_days,
-        anchor.threshold_amount,
-        member.po_id as member_po_id,
-        member.po_date as member_date,
-        member.total_amount as member_amount
-    from bucketed_orders as anchor
-    inner join bucketed_orders as member
-        on
-            anchor.agency_id = member.agency_id
-            and anchor.supplier_id = member.supplier_id
-            and anchor.category_code = member.category_code
-            and anchor.channel_class = member.channel_class
-            and anchor.date_bucket + 1 = member.date_bucket
-    where
-        anchor.po_date <= member.po_date
-        and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
+    {#- a member lies in the anchor's date bucket or the next one (a bucket is wider than any window) -#}
+    {%- for bucket_offset in [0, 1] %}
+        {% if not loop.first %}union all{% endif %}
+        select
+            anchor.po_id as anchor_po_id,
+            anchor.po_date as anchor_date,
+            anchor.channel_class,
+            anchor.window_days,
+            anchor.threshold_amount,
+            member.po_id as member_po_id,
+            member.po_date as member_date,
+            member.total_amount as member_amount
+        from bucketed_orders as anchor
+        inner join bucketed_orders as member
+            on
+                anchor.agency_id = member.agency_id
+                and anchor.supplier_id = member.supplier_id
+                and anchor.category_code = member.category_code
+                and anchor.channel_class = member.channel_class
+                and anchor.date_bucket + {{ bucket_offset }} = member.date_bucket
+        where
+            anchor.po_date <= member.po_date
+            and {{ dbt.datediff('anchor.po_date', 'member.po_date', 'day') }} <= anchor.window_days
+    {%- endfor %}
 ),
 
 qualifying_groups as (

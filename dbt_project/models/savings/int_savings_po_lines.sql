@@ -53,33 +53,26 @@ available_price_candidates as (
     -- two equi-joins (state-wide / PA contracts of the line's state, agency contracts of its agency) rather
     -- than one join on "state or agency": the OR join matched every price row of the item + unit of measure
     -- first; a row matching both sides is listed twice, which min() does not mind
-    select
-        off_contract_lines.po_id,
-        off_contract_lines.line_number,
-        item_prices.contract_price
-    from off_contract_lines
-    inner join item_prices
-        on
-            off_contract_lines.item_number = item_prices.item_number
-            and off_contract_lines.unit_of_measure = item_prices.unit_of_measure
-            and off_contract_lines.state_code = item_prices.state_code
-            and off_contract_lines.po_date >= item_prices.usable_from
-            and off_contract_lines.po_date <= item_prices.usable_to
-    where item_prices.vehicle in ('statewide', 'participating_addendum')
-    union all
-    select
-        off_contract_lines.po_id,
-        off_contract_lines.line_number,
-        item_prices.contract_price
-    from off_contract_lines
-    inner join item_prices
-        on
-            off_contract_lines.item_number = item_prices.item_number
-            and off_contract_lines.unit_of_measure = item_prices.unit_of_measure
-            and off_contract_lines.agency_id = item_prices.agency_id
-            and off_contract_lines.po_date >= item_prices.usable_from
-            and off_contract_lines.po_date <= item_prices.usable_to
-    where item_prices.vehicle = 'agency'
+    {%- set price_sides = [
+        ('state_code', "in ('statewide', 'participating_addendum')"),
+        ('agency_id', "= 'agency'"),
+    ] %}
+    {%- for key_column, vehicles in price_sides %}
+        {% if not loop.first %}union all{% endif %}
+        select
+            off_contract_lines.po_id,
+            off_contract_lines.line_number,
+            item_prices.contract_price
+        from off_contract_lines
+        inner join item_prices
+            on
+                off_contract_lines.item_number = item_prices.item_number
+                and off_contract_lines.unit_of_measure = item_prices.unit_of_measure
+                and off_contract_lines.{{ key_column }} = item_prices.{{ key_column }}
+                and off_contract_lines.po_date >= item_prices.usable_from
+                and off_contract_lines.po_date <= item_prices.usable_to
+        where item_prices.vehicle {{ vehicles }}
+    {%- endfor %}
 ),
 
 available_prices as (
