@@ -423,7 +423,9 @@ def status() -> None:
         return
     console.print(f"current snapshot: {snap.snapshot_id} created {snap.created_at:%Y-%m-%d %H:%M:%S} UTC at {settings.current_snapshot}")
     console.print(escape(f"  gate: {gate_summary(snap.manifest)}; code version {snap.code_version}"))
-    if last and last["status"] != "success":
+    if last and last["status"] == "up_to_date":
+        console.print(escape(f"the last run found nothing to do: {last.get('note') or 'nothing new'}"), highlight=False)
+    elif last and last["status"] != "success":
         console.print("the last run did not publish: the previous snapshot stays current; it is from an earlier, good run (its gate passed)")
     newest = list_snapshots()[0]
     if newest.snapshot_id != snap.snapshot_id:

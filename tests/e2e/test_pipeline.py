@@ -165,6 +165,7 @@ def test_rerun_with_nothing_new_is_up_to_date_and_a_full_refresh_is_idempotent_w
     assert f"up to date: nothing new since snapshot {id_before}: all 21 landing file(s) are in the load ledger" in said
     assert f"snapshot {id_before} stays current" in said
     assert json.loads((home / "status" / "last_run.json").read_text())["status"] == "up_to_date"
+    assert "the last run found nothing to do: nothing new since snapshot" in " ".join(procure(home, "status").stdout.split())
     con = duckdb.connect(str(current), read_only=True)
     assert con.execute("SELECT snapshot_id FROM snapshot_manifest").fetchone()[0] == id_before
     con.close()
