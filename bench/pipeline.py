@@ -415,6 +415,11 @@ def markdown(report: dict) -> str:
 # ---------------------------------------------------------------------------------------------- main
 
 
+def _keep(work: Path, runs: dict[str, dict]) -> None:
+    """Each run's result as soon as it is measured (work/runs.json): an interrupted benchmark keeps what it has."""
+    (work / "runs.json").write_text(json.dumps(runs, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def _fresh_state(home: Path) -> None:
     for name in ("warehouse", "dagster", "published", "status", "logs"):
         shutil.rmtree(home / name, ignore_errors=True)
@@ -509,12 +514,15 @@ def main(argv: list[str] | None = None) -> int:
         if "full" in wanted:
             _fresh_state(home)
             runs["full"] = pipeline_run("full", home, env, work)
+            _keep(work, runs)
         if "incremental" in wanted:
             for p in held:
                 (holdback_dir / p.relative_to(landing)).replace(p)
             runs["incremental"] = pipeline_run("incremental", home, env, work)
+            _keep(work, runs)
         if "nothing_new" in wanted:
             runs["nothing_new"] = pipeline_run("nothing_new", home, env, work)
+            _keep(work, runs)
     finally:
         for p in held:  # never leave the landing area short of files
             source = holdback_dir / p.relative_to(landing)
