@@ -8,7 +8,8 @@ What it does, in its own home (``--work``, default ``$TMPDIR/procure-bench/pipel
 1. ``procure generate --scale S --split-monthly`` (scale 1 is about one million payment lines, every other entity
    in proportion; the large transactional tables are written as one file per calendar month). Timed like the runs.
    ``--reuse-data`` keeps landing files generated earlier with the same scale and seed.
-2. Holds back the newest ``--holdback-percent`` (default 1 %) of the landing files (newest month first).
+2. Holds back the newest ``--holdback-percent`` (default 1 %) of the landing files (newest month first), of the
+   entities nothing refers to (payments, receipts, co-op sales: a month of the checkbook arriving late).
 3. Two physical anchors on the same files, in one DuckDB process with the pipeline's memory limit and threads:
    reading every landing CSV into a table (as text, the way ingestion reads), and one raw aggregation over the
    payment files (agency x month: count, sum of amounts, distinct suppliers).
@@ -145,11 +146,17 @@ def _month_of(path: Path) -> str:
     return "-".join(found[-1]) if found else ""
 
 
-def choose_holdback(files: list[Path], percent: float) -> list[Path]:
-    """The newest files (by the month in their name; files without one are never held back) until at least
-    `percent` % of all landing files."""
+# Entities no other entity refers to: their newest files can arrive later without leaving rows whose parent is
+# missing (PO lines delivered before their purchase orders stop publication: the gate reconciles the fact with
+# staging, and a line without its order has no state).
+LEAF_ENTITIES = ("payments", "receipts", "coop_sales")
+
+
+def choose_holdback(files: list[Path], percent: float, landing: Path | None = None) -> list[Path]:
+    """The newest files of LEAF_ENTITIES (by the month in their name) until `percent` % of all landing files."""
     want = max(1, round(len(files) * percent / 100)) if percent > 0 else 0
-    dated = sorted((p for p in files if _month_of(p)), key=lambda p: (_month_of(p), str(p)), reverse=True)
+    dated = sorted((p for p in files if _month_of(p) and _entity_of(p, landing or p.parent.parent) in LEAF_ENTITIES),
+                   key=lambda p: (_month_of(p), str(p)), reverse=True)
     return dated[:want]
 
 
@@ -496,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. hold back the newest files
     wanted = [r.strip() for r in args.runs.split(",") if r.strip()]
-    held = choose_holdback(files, args.holdback_percent) if "incremental" in wanted else []
+    held = choose_holdback(files, args.holdback_percent, landing) if "incremental" in wanted else []
     held_rows = sum(rows[p] for p in held)
     for p in held:
         target = holdback_dir / p.relative_to(landing)
