@@ -255,7 +255,8 @@ def stage_times(home: Path, run_id: str) -> dict[str, float]:
     return {k: round(v, 2) for k, v in out.items()}
 
 
-_DBT_NODE = re.compile(r"\d+ of \d+ (?:OK created|PASS|FAIL|ERROR|WARN)\s+(.*?)\s\.+.*?in ([0-9.]+)s\]")
+# "12 of 589 OK created sql table model marts.dim_agency ..... [OK in 0.29s]"; a long name has no dots
+_DBT_NODE = re.compile(r"\d+ of \d+ (?:OK created|OK loaded|PASS|FAIL|ERROR|WARN)\s+(.*?)\s+(?:\.+\s+)?\[[^\]]*? in ([0-9.]+)s\]")
 
 
 def dbt_nodes(log: Path, top: int = 10) -> tuple[list[dict], float, int]:
