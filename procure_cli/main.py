@@ -332,13 +332,15 @@ def _print_ingest(report) -> None:
 def run(
     full_refresh: bool = typer.Option(
         False, "--full-refresh",
-        help="Rebuild the facts incremental by fiscal month from scratch (dbt --full-refresh) instead of only the "
-             "months touched by new loads; runs (and publishes) even when nothing is new.",
+        help="Rebuild every model, and the facts incremental by fiscal month from scratch (dbt --full-refresh), "
+             "instead of only what depends on the data that changed; runs (and publishes) even when nothing is new.",
     ),
 ) -> None:
-    """Ingest, build every dbt model and test, run the Soda gate and publish: one Dagster run on the persistent instance.
+    """Ingest, build the dbt models and tests, run the Soda gate and publish: one Dagster run on the persistent instance.
 
-    Refuses at once (exit 3), naming the holder, while another run or process holds the warehouse."""
+    Builds only what depends on the entities whose data changed since the current snapshot (everything when the
+    code or settings changed, or on the first run); does nothing when nothing changed. Refuses at once (exit 3),
+    naming the holder, while another run or process holds the warehouse."""
     from procure_cli.runner import RunRefused, run_pipeline
 
     with console.status("starting") as status:
@@ -368,6 +370,8 @@ def _print_summary(summary) -> None:
         table.add_row(entity, str(t["files_loaded"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}",
                       f"{t['rows_loaded_this_run']:,} / {t['rows_quarantined_this_run']:,}")
     console.print(table)
+    if summary.builds:
+        console.print(escape(f"built {summary.builds}" + (f". Why: {summary.note}" if summary.note else "")), highlight=False)
     if summary.status == "success":
         from warehouse.publish import BRIEFINGS_NAME, current_snapshot, gate_summary
 

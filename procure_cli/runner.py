@@ -46,7 +46,8 @@ class RunSummary:
     snapshot_id: str | None = None
     snapshot_path: str | None = None
     log_path: str | None = None
-    note: str = ""  # up_to_date: why nothing had to run
+    note: str = ""  # up_to_date: why nothing had to run; otherwise why the run was needed
+    builds: str = ""  # what the run built: everything, or what depends on the entities that changed
 
 
 def last_run_file() -> Path:
@@ -142,14 +143,21 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
     summary = RunSummary(run_id=str(uuid.uuid4()), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     with contextlib.ExitStack() as stack:
         _hold_warehouse(stack, summary.run_id, full_refresh)
+        import dagster as dg
+
+        from orchestration.selection import Plan, plan
+
+        instance = dg.DagsterInstance.get()
+        the_plan = Plan(False, "", None)  # a full refresh builds everything
         if not full_refresh:
             from warehouse.fingerprint import check_up_to_date
 
             say("looking for new landing files")
             freshness = check_up_to_date()
-            if freshness.up_to_date:
+            the_plan = plan(freshness, lambda: instance)
+            summary.note = the_plan.reason
+            if the_plan.up_to_date:
                 summary.status = "up_to_date"
-                summary.note = freshness.reason
                 summary.snapshot_id = freshness.snapshot_id
                 summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
                 _collect_outputs(summary)
@@ -158,13 +166,13 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
         say("parsing the dbt project")
         dbt_parse()
         say("loading the Dagster definitions")
-        import dagster as dg
-
         from orchestration.definitions import defs
         from orchestration.partitions import full_range_tags
+        from orchestration.selection import run_selection
 
         job = defs.resolve_job_def(JOB_NAME)
-        instance = dg.DagsterInstance.get()
+        selection, selection_tags, summary.builds = run_selection(the_plan, defs.resolve_asset_graph())
+        say(f"building {summary.builds}")
         outcome: dict = {}
 
         def _execute() -> None:
@@ -173,12 +181,13 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
                     instance=instance,
                     raise_on_error=False,
                     run_id=summary.run_id,
+                    asset_selection=selection,
                     run_config={
                         "loggers": {"console": {"config": {"log_level": "ERROR"}}},
                         "resources": {"dbt_options": {"config": {"full_refresh": full_refresh}}},
                     },
                     # every fiscal month, facts incremental: see orchestration/partitions.py
-                    tags={**full_range_tags(), "procure/trigger": "procure run",
+                    tags={**full_range_tags(), **selection_tags, "procure/trigger": "procure run",
                           **({"procure/full_refresh": "true"} if full_refresh else {})},
                 )
             except Exception as exc:  # a crash in Dagster itself, not in a step

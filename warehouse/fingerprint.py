@@ -6,6 +6,13 @@ gate's contracts, the publisher and the briefings) and the settings that change 
 file the ledger does not know and the same inputs as the current snapshot would rebuild the same tables:
 `procure run` and the daily schedule then say so and stop (`up_to_date`), instead of rebuilding and re-publishing
 identical numbers (a minute at the default scale, many at scale 10). `procure run --full-refresh` always runs.
+
+When only data changed (same code and settings), the check also says which entities changed since the snapshot
+(`Freshness.changed`): entities with new landing files, and entities whose loads differ from the loads the
+snapshot records (loaded by the landing sensor since, retracted, ...). A run then builds only what depends on
+them (orchestration/selection.py). Anything that makes that unsafe (no snapshot, a snapshot without its inputs or
+its loads, changed code or settings, a working warehouse that lacks loads or tables the snapshot was built from)
+leaves `changed` None: the run builds everything.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -83,23 +92,61 @@ class Freshness:
     snapshot_id: str | None = None
     files: int = 0              # landing files looked at
     new_files: list[str] | None = None
+    # entities whose data changed since the snapshot (sorted); None: build everything (see the module's doc)
+    changed: list[str] | None = None
+    snapshot_at: datetime | None = None  # when the current snapshot was published
 
 
-def pending_files(con: duckdb.DuckDBPyConnection, landing: Path, remember: bool = True) -> tuple[list[str], int]:
-    """Landing files (relative paths) whose content the ledger does not know for their entity, and how many files
-    the landing area holds. Uses the hash cache (ingestion/common/loader.cached_sha256)."""
+class Pending(NamedTuple):
+    files: list[str]        # landing files (relative paths) whose content the ledger does not know for their entity
+    count: int              # files the landing area holds
+    entities: set[str]      # the entities those new files feed
+
+
+def pending_files(con: duckdb.DuckDBPyConnection, landing: Path, remember: bool = True) -> Pending:
+    """The landing files whose content the ledger does not know for their entity. Uses the hash cache
+    (ingestion/common/loader.cached_sha256)."""
     from ingestion.common.loader import cached_sha256, discover
 
     files, _ = discover(landing)
     known = {(e, s) for e, s in con.execute("SELECT DISTINCT entity, file_sha256 FROM raw._loads").fetchall()}
     hashes: dict[Path, str] = {}
     new: list[str] = []
+    entities: set[str] = set()
     for lf in files:
         if lf.path not in hashes:
             hashes[lf.path] = cached_sha256(con, lf.path, remember=remember)
-        if (lf.entity, hashes[lf.path]) not in known and lf.relative not in new:
-            new.append(lf.relative)
-    return new, len(hashes)
+        if (lf.entity, hashes[lf.path]) not in known:
+            entities.add(lf.entity)
+            if lf.relative not in new:
+                new.append(lf.relative)
+    return Pending(new, len(hashes), entities)
+
+
+def changed_since(con: duckdb.DuckDBPyConnection, manifest: dict) -> tuple[set[str] | None, str]:
+    """Entities whose loads differ from those the snapshot (its manifest) was built from, or None with the reason
+    when the working warehouse cannot be trusted to hold what the snapshot was built from (a partial build on top
+    of it would then be wrong): the snapshot lists no loads, the ledger lacks one of them, or a published table is
+    missing."""
+    recorded = manifest.get("loads")
+    if recorded is None:
+        return None, "the snapshot does not list its loads"
+    now = {load_id: (entity, status) for load_id, entity, status in con.execute(
+        "SELECT load_id, entity, status FROM raw._loads").fetchall()}
+    changed: set[str] = set()
+    for load in recorded:
+        current = now.pop(load["load_id"], None)
+        if current is None:
+            return None, f"the load ledger lacks load {load['load_id']} ({load['file']}) the snapshot was built from"
+        if current != (load["entity"], load["status"]):
+            changed.update({current[0], load["entity"]})
+    changed.update(entity for entity, _status in now.values())  # loads the snapshot does not know
+    tables = {f"{s}.{t}" for s, t in con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+    missing = [name for name in manifest.get("tables", []) if name not in tables]
+    if missing:
+        return None, f"the working warehouse lacks {len(missing)} published table(s), e.g. {missing[0]}"
+    return changed, ""
 
 
 def check_up_to_date(settings: Settings | None = None) -> Freshness:
@@ -119,15 +166,22 @@ def check_up_to_date(settings: Settings | None = None) -> Freshness:
         return Freshness(False, "no working warehouse", snap.snapshot_id)
     with connect(settings.warehouse) as con:
         ensure_warehouse(con)
-        new, count = pending_files(con, settings.landing)
-        if new:
-            shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
-            return Freshness(False, f"{len(new)} new landing file(s): {shown}", snap.snapshot_id, count, new)
+        new, count, new_entities = pending_files(con, settings.landing)
         now = inputs_fingerprint(con)
-    changed = [k for k in ("ledger", "code", "settings") if recorded.get(k) != now[k]]
-    if changed:
-        words = {"ledger": "the load ledger", "code": "the code", "settings": "the settings"}
-        return Freshness(False, f"{' and '.join(words[k] for k in changed)} changed since snapshot {snap.snapshot_id}",
-                         snap.snapshot_id, count, [])
-    return Freshness(True, f"nothing new since snapshot {snap.snapshot_id}: all {count} landing file(s) are in the "
-                     "load ledger and the code and settings are unchanged", snap.snapshot_id, count, [])
+        entities, untrusted = changed_since(con, snap.manifest)
+    differs = [k for k in ("ledger", "code", "settings") if recorded.get(k) != now[k]]
+    if not new and not differs:
+        return Freshness(True, f"nothing new since snapshot {snap.snapshot_id}: all {count} landing file(s) are in "
+                         "the load ledger and the code and settings are unchanged", snap.snapshot_id, count, [], [],
+                         snap.created_at)
+    words = {"ledger": "the load ledger", "code": "the code", "settings": "the settings"}
+    reasons = [f"{len(new)} new landing file(s): " + ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")] if new else []
+    reasons += [f"{words[k]} changed since snapshot {snap.snapshot_id}" for k in differs if k != "ledger" or not new]
+    if "code" in differs or "settings" in differs:
+        entities = None  # the code or the settings changed: everything may build differently
+    elif entities is not None:
+        entities |= new_entities
+    elif untrusted:
+        reasons.append(untrusted)
+    return Freshness(False, "; ".join(reasons), snap.snapshot_id, count, new,
+                     sorted(entities) if entities is not None else None, snap.created_at)

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,6 +191,74 @@ def test_rerun_with_nothing_new_is_up_to_date_and_a_full_refresh_is_idempotent_w
     assert con.execute(query).fetchall() == before
     wh = duckdb.connect(str(home / "warehouse" / "procure.duckdb"), read_only=True)
     assert wh.execute("SELECT count(*) FROM raw._loads").fetchone()[0] == 21
+
+
+META_COLUMNS = ("_invocation_id", "_loaded_through")  # build metadata of the facts (which dbt build wrote a row)
+
+
+def _published_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a snapshot but its manifest, without the facts' build metadata, sorted."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name <> 'snapshot_manifest' ORDER BY 1").fetchall()]
+        out = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+                if c not in META_COLUMNS]
+            out[table] = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "{table}" ORDER BY ALL').fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_full_refresh(published):
+    home, _ = published
+    current = home / "published" / "current.duckdb"
+    before = _published_rows(current)
+    # Late receipts: 30 more goods receipts (new ids) for the last purchase-order lines, delivered a week late.
+    src = home / "landing" / "synthetic" / "receipts.csv"
+    with open(src, newline="") as fh:
+        reader = csv.DictReader(fh)
+        cols, rows = reader.fieldnames, list(reader)[-30:]
+    late = home / "landing" / "synthetic" / "receipts__late.csv"
+    with open(late, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            day = date.fromisoformat(r["receipt_date"]) + timedelta(days=7)
+            w.writerow({**r, "receipt_id": "LATE-" + r["receipt_id"], "receipt_date": day.isoformat()})
+    run = procure(home, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    said = " ".join(run.stdout.split())
+    assert "built what depends on receipts:" in said and "1 new landing file(s): synthetic/receipts__late.csv" in said
+    partial = _published_rows(current)
+    assert partial != before  # the late receipts changed published numbers
+    # What the run materialised (Dagster's event log) against dbt's own graph of what reads raw.receipts.
+    code = (
+        "import json, subprocess, dagster as dg\n"
+        "from orchestration.environment import DBT_PROJECT_DIR, dbt_executable, export_environment\n"
+        "export_environment()\n"
+        "last = json.load(open(%r))\n"
+        "recs = dg.DagsterInstance.get().get_records_for_run(last['run_id'], of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10000).records\n"
+        "done = sorted({'/'.join(r.event_log_entry.dagster_event.asset_key.path) for r in recs})\n"
+        "ls = subprocess.run([dbt_executable(), 'ls', '--project-dir', str(DBT_PROJECT_DIR), '--profiles-dir', str(DBT_PROJECT_DIR),\n"
+        "    '--select', 'source:raw.receipts+', '--resource-type', 'model', '--output', 'json', '--output-keys', 'name schema', '--quiet', '--no-use-colors'],\n"
+        "    capture_output=True, text=True, check=True).stdout\n"
+        "dbt = sorted(n['schema'] + '/' + n['name'] for n in (json.loads(line) for line in ls.splitlines() if line.startswith('{')))\n"
+        "print(json.dumps({'done': done, 'dbt': dbt}))\n"
+    ) % str(home / "status" / "last_run.json")
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    assert len(seen["dbt"]) >= 10 and "marts/fct_invoices" in seen["dbt"]
+    assert set(seen["done"]) == {"raw/receipts", "raw/payments", "published/snapshot", *seen["dbt"]}
+    # The same loads rebuilt from scratch publish the same tables.
+    full = procure(home, "run", "--full-refresh")
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert "built everything" in " ".join(full.stdout.split())
+    assert _published_rows(current) == partial
 
 
 def test_second_run_while_one_holds_the_warehouse_is_refused(published, monkeypatch):

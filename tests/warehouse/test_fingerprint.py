@@ -8,7 +8,7 @@ import pytest
 
 from ingestion.common import loader
 from ingestion.common.loader import cached_sha256, ensure_warehouse, file_sha256, ingest
-from warehouse.fingerprint import CODE_PATHS, code_fingerprint, ledger_fingerprint, pending_files
+from warehouse.fingerprint import CODE_PATHS, changed_since, code_fingerprint, ledger_fingerprint, pending_files
 
 AGENCIES = "agency_id,state_code,agency_name,agency_type\nA1,NV,Dept of Testing,executive\n"
 
@@ -79,15 +79,15 @@ def test_pending_files_are_those_whose_content_the_ledger_does_not_know(tmp_path
     _write(landing / "feed" / "agencies.csv", AGENCIES)
     con = duckdb.connect(str(wh))
     ensure_warehouse(con)
-    assert pending_files(con, landing) == (["feed/agencies.csv"], 1)
+    assert pending_files(con, landing) == (["feed/agencies.csv"], 1, {"agencies"})
     con.close()
     ingest(landing, wh)
     con = duckdb.connect(str(wh))
-    assert pending_files(con, landing) == ([], 1)
+    assert pending_files(con, landing) == ([], 1, set())
     # The same content under another name is not new (the ledger knows it); other content is.
     _write(landing / "feed" / "agencies__copy.csv", AGENCIES)
     _write(landing / "feed" / "agencies__more.csv", AGENCIES + "A3,NV,Dept of More Tests,executive\n")
-    assert pending_files(con, landing) == (["feed/agencies__more.csv"], 3)
+    assert pending_files(con, landing) == (["feed/agencies__more.csv"], 3, {"agencies"})
     con.close()
 
 
@@ -99,4 +99,39 @@ def test_a_read_only_check_does_not_write_the_cache(tmp_path, remember):
     ensure_warehouse(con)
     pending_files(con, landing, remember=remember)
     assert con.execute("SELECT count(*) FROM raw._file_hashes").fetchone()[0] == (1 if remember else 0)
+    con.close()
+
+
+def _manifest(con, tables=()) -> dict:
+    """A snapshot manifest's `loads` and `tables` as publication writes them, for the ledger as it is now."""
+    rows = con.execute("SELECT load_id, entity, file, status FROM raw._loads ORDER BY load_id").fetchall()
+    return {"loads": [dict(zip(("load_id", "entity", "file", "status"), r)) for r in rows], "tables": list(tables)}
+
+
+def test_changed_since_names_the_entities_whose_loads_differ_from_the_snapshots(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    _write(landing / "feed" / "agencies.csv", AGENCIES)
+    _write(landing / "feed" / "states.csv", "state_code,state_name,fiscal_year_start_month\nNV,Nevada,7\n")
+    ingest(landing, wh)
+    con = duckdb.connect(str(wh))
+    con.execute("CREATE SCHEMA marts; CREATE TABLE marts.dim_state AS SELECT 1 AS x")
+    snapshot = _manifest(con, ["marts.dim_state"])
+    assert changed_since(con, snapshot) == (set(), "")
+    con.close()
+    # a file loaded since the snapshot (e.g. by the landing sensor) changes its entity only
+    _write(landing / "feed" / "agencies__more.csv", AGENCIES + "A3,NV,Dept of More Tests,executive\n")
+    ingest(landing, wh)
+    con = duckdb.connect(str(wh))
+    assert changed_since(con, snapshot) == ({"agencies"}, "")
+    # a retraction changes the entity of the retracted load
+    states_load = next(load["load_id"] for load in snapshot["loads"] if load["entity"] == "states")
+    con.execute("UPDATE raw._loads SET status = 'retracted' WHERE load_id = ?", [states_load])
+    assert changed_since(con, snapshot) == ({"agencies", "states"}, "")
+    # a warehouse that lacks what the snapshot was built from cannot be built on in part
+    entities, reason = changed_since(con, {**snapshot, "tables": ["marts.dim_state", "kpi.kpi_values"]})
+    assert entities is None and "lacks 1 published table(s), e.g. kpi.kpi_values" in reason
+    con.execute("DELETE FROM raw._loads WHERE load_id = ?", [states_load])
+    entities, reason = changed_since(con, snapshot)
+    assert entities is None and f"lacks load {states_load} (feed/states.csv)" in reason
+    assert changed_since(con, {"tables": []}) == (None, "the snapshot does not list its loads")
     con.close()

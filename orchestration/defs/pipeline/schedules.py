@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.automation import AUTOMATION_NOTE, default_schedule_status
 from orchestration.jobs import procure_job
 from orchestration.partitions import full_range_tags
+from orchestration.selection import plan, run_selection
 from warehouse.fingerprint import check_up_to_date
 from warehouse.lock import WarehouseBusy, warehouse_lock
 
@@ -26,21 +27,26 @@ def daily_schedule() -> dg.ScheduleDefinition:
         default_status=default_schedule_status(),
         description=(
             f"procure_job every day ({cron}, {timezone}; PROCURE_SCHEDULE_CRON / PROCURE_SCHEDULE_TIMEZONE): ingest, "
-            "build (the fiscal-month facts incrementally: the run spans every month, only those touched by new "
-            "loads are rewritten), gate, publish; a tick with no new landing file and nothing changed since the "
+            "build (when only data changed, only what depends on the entities that changed; the fiscal-month facts "
+            "incrementally: the run spans every month, only those touched by new loads are rewritten), gate, publish; a tick with no new landing file and nothing changed since the "
             "current snapshot is skipped. Waits for the warehouse lock while `procure run` holds it. "
             f"{AUTOMATION_NOTE}"
         ),
     )
     def daily_procure_run(context: dg.ScheduleEvaluationContext):
-        # Nothing new since the current snapshot (warehouse/fingerprint.py): skip the tick, as `procure run` does.
+        # Nothing new since the current snapshot (warehouse/fingerprint.py): skip the tick, as `procure run` does;
+        # else only what depends on what changed (orchestration/selection.py).
         try:
             with warehouse_lock("daily schedule: looking for new data", timeout_s=0):
-                freshness = check_up_to_date()
+                the_plan = plan(check_up_to_date(), lambda: context.instance)
         except WarehouseBusy:
-            freshness = None  # a run holds the warehouse: request ours, it waits for the lock
-        if freshness is not None and freshness.up_to_date:
-            return dg.SkipReason(freshness.reason)
-        return dg.RunRequest(tags={**full_range_tags(), "procure/trigger": "daily_schedule"})
+            the_plan = None  # a run holds the warehouse: request everything, it waits for the lock
+        if the_plan is not None and the_plan.up_to_date:
+            return dg.SkipReason(the_plan.reason)
+        selection, tags = None, {}
+        if the_plan is not None and the_plan.changed is not None:
+            selection, tags, _what = run_selection(the_plan, context.repository_def.asset_graph)
+        return dg.RunRequest(asset_selection=selection,
+                             tags={**full_range_tags(), **tags, "procure/trigger": "daily_schedule"})
 
     return daily_procure_run

@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.defs.gate.checks import gate_check_key, gate_problems, latest_gate_records
 from orchestration.locking import hold_warehouse
 from orchestration.project import dbt_project
+from orchestration.selection import SNAPSHOT_KEY
 from warehouse.connection import connect
 from warehouse.fingerprint import inputs_fingerprint
 from warehouse.gate import gated_datasets
@@ -103,7 +104,7 @@ def write_snapshot_briefings(log, info: SnapshotInfo) -> dict:
 
 
 @dg.asset(
-    key=["published", "snapshot"],
+    key=SNAPSHOT_KEY,
     deps=[dg.AssetKey([schema, table]) for schema, table in published_tables()],
     group_name="published",
     pool="duckdb_writer",

@@ -8,7 +8,8 @@ staging and the KPIs, so Dagster would split the other multi-asset around them (
 tests in a step where one of their tables is not built yet (it failed on a fresh warehouse).
 
 How a run builds the facts:
-- a daily run (procure_job from `procure run` or the schedule) targets every fiscal month and carries the tag
+- a daily run (procure_job from `procure run` or the schedule, of everything or of what depends on the
+  entities that changed: orchestration/selection.py) targets every fiscal month and carries the tag
   procure/facts=incremental (orchestration/partitions.py says why it cannot simply be unpartitioned): no dbt
   vars, so only the months touched by rows loaded since the facts' last build are rewritten (every month on
   the first build); Dagster then records every month as materialised by that run, which is true: all are
@@ -29,6 +30,7 @@ from orchestration.locking import hold_warehouse
 from orchestration.partitions import FACTS_INCREMENTAL, FACTS_MODE_TAG, FISCAL_MONTHS
 from orchestration.project import dbt_project
 from orchestration.resources import DbtOptions
+from orchestration.selection import raw_keys, tagged_entities
 
 FACT_MODELS = ("fct_payments", "fct_invoices", "fct_purchase_order_lines", "fct_coop_sales")
 
@@ -80,6 +82,36 @@ def upstream_of_facts() -> frozenset[dg.AssetKey]:
     )
 
 
+def _downstream_of_sources(keys: set[dg.AssetKey]) -> frozenset[dg.AssetKey]:
+    """Asset keys of every dbt model and seed that reads (directly or through other models) a dbt source whose
+    asset key is in `keys` (from the manifest)."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    todo = [uid for uid, source in manifest["sources"].items() if TRANSLATOR.get_asset_key(source) in keys]
+    seen: set[str] = set()
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    nodes = manifest["nodes"]
+    return frozenset(TRANSLATOR.get_asset_key(nodes[uid]) for uid in seen
+                     if uid in nodes and nodes[uid]["resource_type"] in ("model", "seed", "snapshot"))
+
+
+def _models_the_facts_need(context: dg.AssetExecutionContext) -> frozenset[dg.AssetKey]:
+    """The models upstream of the facts that must be built in this run before the facts may build incrementally:
+    all of them, or, in a run launched for the entities that changed (orchestration/selection.py), those that
+    read one of them or another source this run rebuilds (the supplier resolution): the others already reflect
+    every load of their inputs."""
+    entities = tagged_entities(context.run.tags)
+    if entities is None:
+        return upstream_of_facts()
+    # the raw data of those entities, and the other sources the run rebuilds from them (not [raw, payments],
+    # which every such run selects for the load ledger's check without new payment files)
+    changed = set(raw_keys(entities)) | {k for k in context.run.asset_selection or () if k.path[0] != "raw"}
+    return upstream_of_facts() & _downstream_of_sources(changed)
+
+
 def _dbt_args(dbt_options: DbtOptions) -> list[str]:
     # dbt's unit tests check the SQL's logic on fixed inputs, not the data: they run in the test suite
     # (tests/dbt, every commit), not in every production build (46 nodes of fixed cost per run).
@@ -99,7 +131,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_optio
     args = _dbt_args(dbt_options)
     facts = [k for k in context.selected_asset_keys if k.path[-1] in FACT_MODELS]
     incremental = context.run.tags.get(FACTS_MODE_TAG) == FACTS_INCREMENTAL
-    if facts and incremental and not upstream_of_facts() <= context.selected_asset_keys:
+    if facts and incremental and not _models_the_facts_need(context) <= context.selected_asset_keys:
         # The incremental rule reads raw loads but builds from the upstream tables: built without them it could
         # advance the watermark past loads those tables do not show yet. Rewrite the window instead (a backfill
         # keeps the watermark).
