@@ -320,6 +320,7 @@ def pipeline_run(name: str, home: Path, env: dict[str, str], work: Path) -> dict
         "ledger": ledger,
         "dbt": {"nodes": node_count, "node_seconds_sum": node_sum, "slowest": nodes},
         "note": last.get("note", ""),
+        "builds": last.get("builds", ""),
         "errors": last.get("errors", []),
         "output_tail": m.output_tail,
     }
@@ -392,6 +393,7 @@ def markdown(report: dict) -> str:
             lines.append(f"| {stage} | " + " | ".join(str(r["stages_s"].get(stage, "")) for r in runs.values()) + " |")
     lines.append("| **wall** | " + " | ".join(f"**{r['wall_s']}**" for r in runs.values()) + " |")
     lines.append("| status | " + " | ".join(r["status"] for r in runs.values()) + " |")
+    lines.append("| built | " + " | ".join(r.get("builds", "") for r in runs.values()) + " |")
     lines.append("| peak RSS, process tree (GiB) | " + " | ".join(_gib(r["peak_tree_rss_bytes"]) for r in runs.values()) + " |")
     lines.append("| peak RSS, largest process (GiB) | " + " | ".join(_gib(r["peak_process_rss_bytes"]) for r in runs.values()) + " |")
     lines.append("| rows in (this run) | " + " | ".join(f"{r['ledger'].get('rows_in', 0):,}" for r in runs.values()) + " |")
