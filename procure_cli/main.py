@@ -415,6 +415,8 @@ def status() -> None:
         console.print("no run yet: `make run` (or `procure generate && procure run`)")
     else:
         console.print(f"last run: {last['run_id']} {last['status']} (started {last['started_at']}, finished {last['finished_at']})")
+        if last.get("builds"):
+            console.print(escape(f"  built {last['builds']}"), highlight=False)
         if last["status"] == "success":
             console.print(f"gate: passed ({last['checks_passed']} Dagster asset checks: Soda contracts and dbt tests)")
         for f in last["gate_failures"]:

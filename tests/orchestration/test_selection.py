@@ -1,4 +1,4 @@
-"""What a daily run builds (orchestration/selection.py), on the real code location's asset graph."""
+"""What a daily run builds (orchestration/selection.py), on the real code location's asset graph; what it keeps of dbt's artifacts."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -72,3 +72,28 @@ def test_assets_materialised_after_the_snapshot_are_rebuilt_with_what_depends_on
     assert the_plan.entities() == ["coop_sales"]
     selection, tags, _ = run_selection(the_plan, defs.resolve_asset_graph())
     assert {"raw/coop_sales", "marts/fct_coop_sales"} <= _keys(selection) and tags == {CHANGED_TAG: "coop_sales"}
+
+
+def test_old_dbt_target_folders_are_pruned(tmp_path):
+    import os
+    import time
+
+    from orchestration.defs.transform.assets import prune_dbt_targets
+
+    now = time.time()
+    folders = []
+    for i in range(14):  # dbt_models-0 is the newest; 0-2 written within the hour, the others days ago
+        folder = tmp_path / f"dbt_models-{i}"
+        (folder / "compiled").mkdir(parents=True)
+        age = i * 60 if i < 3 else i * 86400
+        os.utime(folder, (now - age, now - age))
+        folders.append(folder)
+    other = tmp_path / "manifest.json"
+    other.write_text("{}")
+    current = folders[13]  # the invocation that just ran (its folder's time does not matter)
+    removed = prune_dbt_targets(current, keep=4)
+    assert sorted(p.name for p in removed) == sorted(f"dbt_models-{i}" for i in range(3, 13))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["dbt_models-0", "dbt_models-1", "dbt_models-2",
+                                                                  "dbt_models-13", "manifest.json"])
+    # young folders survive even beyond the count
+    assert prune_dbt_targets(current, keep=1) == []

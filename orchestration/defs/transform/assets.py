@@ -22,6 +22,9 @@ The months each build rewrote are logged.
 
 import functools
 import json
+import shutil
+import time
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -32,6 +35,7 @@ from orchestration.project import dbt_project
 from orchestration.resources import DbtOptions
 from orchestration.selection import raw_keys, tagged_entities
 
+DBT_TARGET_PREFIX = "dbt_models"  # the multi-asset's name: dagster-dbt names its target folders <name>-<ids>
 FACT_MODELS = ("fct_payments", "fct_invoices", "fct_purchase_order_lines", "fct_coop_sales")
 
 FISCAL_MONTH_NOTE = (
@@ -124,7 +128,7 @@ def _dbt_args(dbt_options: DbtOptions) -> list[str]:
     dagster_dbt_translator=TRANSLATOR,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb_writer",
-    name="dbt_models",
+    name=DBT_TARGET_PREFIX,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_options: DbtOptions):
     hold_warehouse(context)
@@ -148,6 +152,25 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_optio
     yield from invocation.stream()
     if facts:
         _log_rebuilt_months(context, invocation, facts)
+    prune_dbt_targets(Path(invocation.target_path))
+
+
+KEEP_DBT_TARGETS = 10
+KEEP_DBT_TARGETS_NEWER_THAN_S = 3600
+
+
+def prune_dbt_targets(current: Path, keep: int = KEEP_DBT_TARGETS) -> list[Path]:
+    """dagster-dbt writes each invocation's artifacts (manifest, run results, compiled SQL: about 20 MB) to a
+    folder of its own beside `current`; a daily run would grow the disk by that much every day. Keep `current`,
+    the `keep` - 1 newest others, and any written in the last hour (an invocation of another installation sharing
+    this dbt project may still be using it); remove the rest and return them."""
+    siblings = [p for p in current.parent.glob(f"{DBT_TARGET_PREFIX}-*") if p.is_dir() and p != current]
+    siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    cutoff = time.time() - KEEP_DBT_TARGETS_NEWER_THAN_S
+    removed = [p for p in siblings[max(0, keep - 1):] if p.stat().st_mtime < cutoff]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def _log_rebuilt_months(context: dg.AssetExecutionContext, invocation, facts: list[dg.AssetKey]) -> None:
