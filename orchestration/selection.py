@@ -102,7 +102,8 @@ def run_selection(the_plan: Plan, asset_graph) -> tuple[list[dg.AssetKey] | None
     if rebuilt:
         selection |= dg.AssetSelection.assets(*rebuilt).downstream()
     keys = selection.resolve(asset_graph)
-    what = ", ".join(entities + [k.to_user_string() for k in rebuilt])
+    names = entities + [k.to_user_string() for k in rebuilt]
+    what = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     if len(keys) >= total:
         return None, {}, f"everything ({total} assets): what changed ({what}) reaches every asset"
     return (sorted(keys, key=lambda k: k.to_user_string()), changed_tags(entities),

@@ -28,8 +28,9 @@ def daily_schedule() -> dg.ScheduleDefinition:
         description=(
             f"procure_job every day ({cron}, {timezone}; PROCURE_SCHEDULE_CRON / PROCURE_SCHEDULE_TIMEZONE): ingest, "
             "build (when only data changed, only what depends on the entities that changed; the fiscal-month facts "
-            "incrementally: the run spans every month, only those touched by new loads are rewritten), gate, publish; a tick with no new landing file and nothing changed since the "
-            "current snapshot is skipped. Waits for the warehouse lock while `procure run` holds it. "
+            "incrementally: the run spans every month, only those touched by new loads are rewritten), gate, "
+            "publish; a tick with no new landing file and nothing changed since the current snapshot is skipped. "
+            "Waits for the warehouse lock while `procure run` holds it. "
             f"{AUTOMATION_NOTE}"
         ),
     )
