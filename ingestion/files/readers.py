@@ -25,6 +25,16 @@ class ReadError(ValueError):
     """The file cannot be read as a table; the message says why (the caller prefixes the file)."""
 
 
+class DecodeError(ReadError):
+    """A byte that is not valid in the file's encoding, with where it is: its offset, its line (1-based) and the
+    bytes of that line before it."""
+
+    def __init__(self, offset: int, encoding: str, line: int, before: bytes, where: str = ""):
+        hint = "; set read.encoding (latin-1, cp1252) in a mapping" if encoding == "utf-8" else ""
+        super().__init__(f"{where or f'line {line}'}: byte {offset} is not valid {encoding}{hint}")
+        self.offset, self.encoding, self.line, self.before = offset, encoding, line, before
+
+
 def _check_header(header: list[str]) -> None:
     seen: set[str] = set()
     for h in header:
@@ -41,6 +51,8 @@ def _decode_strictly(path: Path, encoding: str, out: Path | None) -> None:
     it re-encoded as UTF-8 there. Streams in blocks: memory stays bounded."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
+    lines = 1  # the line the current block starts in
+    tail = b""  # the bytes of that line before the block
     dst = open(out, "w", encoding="utf-8", newline="") if out is not None else None
     try:
         with open(path, "rb") as src:
@@ -48,11 +60,18 @@ def _decode_strictly(path: Path, encoding: str, out: Path | None) -> None:
                 try:
                     text = decoder.decode(block)
                 except UnicodeDecodeError as exc:
-                    hint = "; set read.encoding (latin-1, cp1252) in a mapping" if encoding == "utf-8" else ""
-                    raise ReadError(f"byte {offset + exc.start} is not valid {encoding}{hint}") from None
+                    # exc.start indexes the bytes the decoder saw: a partial character kept from the previous
+                    # block, then this block (at most 3 bytes off for the line count; never across a newline)
+                    start = max(0, exc.start - (len(exc.object) - len(block)))
+                    head = block[:start]
+                    line = lines + head.count(b"\n")
+                    before = (tail + head).rsplit(b"\n", 1)[-1]
+                    raise DecodeError(offset + start, encoding, line, before) from None
                 if dst is not None:
                     dst.write(text)
                 offset += len(block)
+                lines += block.count(b"\n")
+                tail = (tail + block).rsplit(b"\n", 1)[-1][-65536:]
             decoder.decode(b"", final=True)
     finally:
         if dst is not None:
@@ -62,23 +81,43 @@ def _decode_strictly(path: Path, encoding: str, out: Path | None) -> None:
 def read_csv(path: Path, out: Path, opts: ReadOptions, *, tsv: bool = False) -> list[str]:
     delimiter = "\t" if tsv else (opts.delimiter or ",")
     source = path
-    if opts.encoding == "utf-8":
-        _decode_strictly(path, "utf-8", None)
-    else:
-        source = out.with_suffix(".utf8.csv")
-        _decode_strictly(path, opts.encoding, source)
     skip = opts.header_row - 1
+    try:
+        if opts.encoding == "utf-8":
+            _decode_strictly(path, "utf-8", None)
+        else:
+            source = out.with_suffix(".utf8.csv")
+            _decode_strictly(path, opts.encoding, source)
+    except DecodeError as exc:
+        header = _header(path, delimiter, skip)
+        if exc.line > skip + 1 and header:  # name the column: the delimiters before the byte (quotes aside)
+            column = exc.before.count(delimiter.encode())
+            if column < len(header):
+                where = f"row {exc.line - skip - 1} [{header[column].strip()}]"
+                raise DecodeError(exc.offset, exc.encoding, exc.line, exc.before, where) from None
+        raise
     # Read the header ourselves: polars silently renames a repeated column (x, x_duplicated_0).
-    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header: list[str] = []
-        for _ in range(skip + 1):
-            header = next(reader, [])
+    header = _header(source, delimiter, skip)
     _check_header(header)
+    if len(header) == 1 and not tsv:
+        found = [d for d in (";", "\t", "|", ",") if d != delimiter and d in header[0]]
+        if found:
+            raise ReadError(f"the header is one column {header[0][:80]!r}: the file seems separated by {found[0]!r}, "
+                            f"not {delimiter!r}; set read.delimiter in a mapping")
     lf = pl.scan_csv(source, separator=delimiter, skip_rows=skip, infer_schema=False, encoding="utf8-lossy",
                      quote_char=None if tsv else '"')
     lf.with_row_index("_row_number", offset=1).sink_parquet(out)
     return lf.collect_schema().names()
+
+
+def _header(path: Path, delimiter: str, skip: int) -> list[str]:
+    """The header row (after `skip` rows), read leniently."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        header: list[str] = []
+        for _ in range(skip + 1):
+            header = next(reader, [])
+    return header
 
 
 def read_xlsx(path: Path, out: Path, opts: ReadOptions) -> list[str]:
@@ -209,7 +248,7 @@ def read_jsonl(path: Path, out: Path, opts: ReadOptions) -> list[str]:
 def read_table(path: Path, fmt: str, out: Path, opts: ReadOptions) -> list[str]:
     """Write `path` as text Parquet to `out`; returns the header. Raises ReadError for an unreadable file."""
     if path.stat().st_size == 0:
-        raise ReadError("empty file (no header)")
+        raise ReadError("empty file (zero bytes, not Parquet)" if fmt == "parquet" else "empty file (no header)")
     try:
         if fmt in ("csv", "tsv"):
             return read_csv(path, out, opts, tsv=fmt == "tsv")
