@@ -131,6 +131,32 @@ def test_snapshot_is_self_describing(published):
     assert not (sensitive & published_cols), sensitive & published_cols
 
 
+def test_no_sensitive_value_reaches_the_snapshot_or_its_briefings(published):
+    """Tax ids, bank accounts and contact e-mails (the schema's sensitive columns) stay in the working warehouse:
+    no text cell of any snapshot table, nor the manifest, nor a briefing holds one of their values."""
+    from ingestion.common.schema import load_schema
+
+    home, _ = published
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{home / 'warehouse' / 'procure.duckdb'}' AS wh (READ_ONLY)")
+    con.execute(f"ATTACH '{home / 'published' / 'current.duckdb'}' AS snap (READ_ONLY)")
+    selects = [f'SELECT "{c.name}" AS v FROM wh.raw."{e}" WHERE "{c.name}" IS NOT NULL'
+               for e, entity in load_schema().items() for c in entity.columns if c.sensitive]
+    con.execute(f"CREATE TEMP TABLE secrets AS SELECT DISTINCT v FROM ({' UNION ALL '.join(selects)}) WHERE length(v) >= 6")
+    assert con.execute("SELECT count(*) FROM secrets").fetchone()[0] >= 50  # the data has them: the test can fail
+    columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'snap' AND data_type = 'VARCHAR'"
+    ).fetchall()
+    assert len(columns) > 50
+    leaks = [(t, c) for t, c in columns if con.execute(
+        f'SELECT count(*) FROM snap.main."{t}" WHERE "{c}" IN (SELECT v FROM secrets)').fetchone()[0]]
+    assert leaks == []
+    secrets = [v for (v,) in con.execute("SELECT v FROM secrets").fetchall()]
+    texts = [p.read_text(encoding="utf-8") for p in (home / "published").rglob("*") if p.suffix in (".json", ".html")]
+    assert texts
+    assert [v for v in secrets if any(v in text for text in texts)] == []
+
+
 def test_status_reports_last_run_and_snapshot(published):
     home, _ = published
     st = procure(home, "status")

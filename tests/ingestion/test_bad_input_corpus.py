@@ -8,7 +8,8 @@ nothing was lost: for every load, rows_in = rows_loaded + rows_quarantined, and 
 exactly those rows for that load.
 
 More cases live beside the code they test: other formats and encodings through mappings
-(tests/ingestion/test_mapping.py), OCDS packages (tests/ingestion/test_ocds_loading.py), retractions
+(tests/ingestion/test_mapping.py), OCDS packages with missing or duplicate ids and JSON that is not OCDS
+(tests/ingestion/test_ocds.py, tests/ingestion/test_ocds_loading.py), retractions
 (tests/test_cli.py).
 """
 
