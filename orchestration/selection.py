@@ -69,6 +69,7 @@ class Plan:
     reason: str                 # why, in words
     changed: list[str] | None   # entities whose data changed since the snapshot; None: build everything
     rebuilt: list[dg.AssetKey] = field(default_factory=list)  # assets materialised since the snapshot
+    full_refresh: bool = False  # rebuild the facts from raw: loads were retracted since the snapshot
 
     def entities(self) -> list[str]:
         """The changed entities, and those whose raw asset was materialised since the snapshot."""
@@ -79,7 +80,7 @@ def plan(freshness, instance: Callable[[], dg.DagsterInstance]) -> Plan:
     """The plan for a run given warehouse/fingerprint.check_up_to_date's answer and the Dagster instance (a
     callable: opened only when needed)."""
     if freshness.changed is None:
-        return Plan(False, freshness.reason, None)
+        return Plan(False, freshness.reason, None, full_refresh=bool(freshness.retracted))
     rebuilt = rebuilt_since(instance(), freshness.snapshot_at)
     if freshness.up_to_date and not rebuilt:
         return Plan(True, freshness.reason, [])

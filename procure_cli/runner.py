@@ -156,6 +156,7 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
             freshness = check_up_to_date()
             the_plan = plan(freshness, lambda: instance)
             summary.note = the_plan.reason
+            full_refresh = the_plan.full_refresh  # loads were retracted: rebuild the facts from raw
             if the_plan.up_to_date:
                 summary.status = "up_to_date"
                 summary.snapshot_id = freshness.snapshot_id

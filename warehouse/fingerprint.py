@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -95,6 +95,9 @@ class Freshness:
     # entities whose data changed since the snapshot (sorted); None: build everything (see the module's doc)
     changed: list[str] | None = None
     snapshot_at: datetime | None = None  # when the current snapshot was published
+    # loads retracted since the snapshot: their rows left raw, which the facts' incremental rule (it looks at new
+    # loads) does not see, so the run must rebuild the facts from raw (as --full-refresh)
+    retracted: list[str] = field(default_factory=list)
 
 
 class Pending(NamedTuple):
@@ -123,30 +126,40 @@ def pending_files(con: duckdb.DuckDBPyConnection, landing: Path, remember: bool 
     return Pending(new, len(hashes), entities)
 
 
-def changed_since(con: duckdb.DuckDBPyConnection, manifest: dict) -> tuple[set[str] | None, str]:
-    """Entities whose loads differ from those the snapshot (its manifest) was built from, or None with the reason
-    when the working warehouse cannot be trusted to hold what the snapshot was built from (a partial build on top
-    of it would then be wrong): the snapshot lists no loads, the ledger lacks one of them, or a published table is
-    missing."""
+class Changes(NamedTuple):
+    entities: set[str] | None   # None: the warehouse cannot be built on in part (`untrusted` says why)
+    untrusted: str
+    retracted: list[str]        # "<load_id> (<file>)" of the loads retracted since the snapshot
+
+
+def changed_since(con: duckdb.DuckDBPyConnection, manifest: dict) -> Changes:
+    """Entities whose loads differ from those the snapshot (its manifest) was built from, and the loads retracted
+    since; entities None with the reason when the working warehouse cannot be trusted to hold what the snapshot
+    was built from (a partial build on top of it would then be wrong): the snapshot lists no loads, the ledger
+    lacks one of them, or a published table is missing."""
     recorded = manifest.get("loads")
     if recorded is None:
-        return None, "the snapshot does not list its loads"
+        return Changes(None, "the snapshot does not list its loads", [])
     now = {load_id: (entity, status) for load_id, entity, status in con.execute(
         "SELECT load_id, entity, status FROM raw._loads").fetchall()}
     changed: set[str] = set()
+    retracted: list[str] = []
     for load in recorded:
         current = now.pop(load["load_id"], None)
         if current is None:
-            return None, f"the load ledger lacks load {load['load_id']} ({load['file']}) the snapshot was built from"
+            return Changes(None, f"the load ledger lacks load {load['load_id']} ({load['file']}) the snapshot was "
+                                 "built from", [])
         if current != (load["entity"], load["status"]):
             changed.update({current[0], load["entity"]})
+            if current[1] == "retracted":
+                retracted.append(f"{load['load_id']} ({load['file']})")
     changed.update(entity for entity, _status in now.values())  # loads the snapshot does not know
     tables = {f"{s}.{t}" for s, t in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
     missing = [name for name in manifest.get("tables", []) if name not in tables]
     if missing:
-        return None, f"the working warehouse lacks {len(missing)} published table(s), e.g. {missing[0]}"
-    return changed, ""
+        return Changes(None, f"the working warehouse lacks {len(missing)} published table(s), e.g. {missing[0]}", retracted)
+    return Changes(changed, "", retracted)
 
 
 def check_up_to_date(settings: Settings | None = None) -> Freshness:
@@ -168,7 +181,7 @@ def check_up_to_date(settings: Settings | None = None) -> Freshness:
         ensure_warehouse(con)
         new, count, new_entities = pending_files(con, settings.landing)
         now = inputs_fingerprint(con)
-        entities, untrusted = changed_since(con, snap.manifest)
+        entities, untrusted, retracted = changed_since(con, snap.manifest)
     differs = [k for k in ("ledger", "code", "settings") if recorded.get(k) != now[k]]
     if not new and not differs:
         return Freshness(True, f"nothing new since snapshot {snap.snapshot_id}: all {count} landing file(s) are in "
@@ -183,5 +196,9 @@ def check_up_to_date(settings: Settings | None = None) -> Freshness:
         entities |= new_entities
     elif untrusted:
         reasons.append(untrusted)
+    if retracted:
+        reasons.append(f"{len(retracted)} load(s) retracted since snapshot {snap.snapshot_id} "
+                       f"({', '.join(retracted[:3])}{' and more' if len(retracted) > 3 else ''}): rebuilding from raw")
+        entities = None
     return Freshness(False, "; ".join(reasons), snap.snapshot_id, count, new,
-                     sorted(entities) if entities is not None else None, snap.created_at)
+                     sorted(entities) if entities is not None else None, snap.created_at, retracted)

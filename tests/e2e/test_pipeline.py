@@ -285,6 +285,17 @@ def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_ful
     assert full.returncode == 0, full.stdout + full.stderr
     assert "built everything" in " ".join(full.stdout.split())
     assert _published_rows(current) == partial
+    # Taking the late receipts back out (the file removed, its load retracted) rebuilds from raw, facts included:
+    # the published tables are again those from before the delivery.
+    late.unlink()
+    loads = procure(home, "loads", "--entity", "receipts")
+    [load_id] = [line.split()[0] for line in loads.stdout.splitlines() if "receipts__late.csv" in line]
+    assert procure(home, "retract", load_id, "--reason", "test").returncode == 0
+    back = procure(home, "run")
+    assert back.returncode == 0, back.stdout + back.stderr
+    said = " ".join(back.stdout.split())
+    assert "built everything" in said and f"1 load(s) retracted since snapshot" in said and "rebuilding from raw" in said
+    assert _published_rows(current) == before
 
 
 def test_second_run_while_one_holds_the_warehouse_is_refused(published, monkeypatch):

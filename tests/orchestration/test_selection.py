@@ -42,6 +42,14 @@ def test_new_suppliers_also_rebuild_the_supplier_resolution(defs):
     assert tags == {CHANGED_TAG: "suppliers"}
 
 
+def test_a_retraction_rebuilds_everything_from_raw(defs):
+    retracted = Freshness(False, "1 load(s) retracted", "S1", 3, [], None, SNAPSHOT_AT, ["L1 (src/receipts.csv)"])
+    the_plan = plan(retracted, dg.DagsterInstance.ephemeral)
+    assert (the_plan.changed, the_plan.full_refresh) == (None, True)
+    assert run_selection(the_plan, defs.resolve_asset_graph())[:2] == (None, {})
+    assert plan(_freshness(["receipts"]), dg.DagsterInstance.ephemeral).full_refresh is False
+
+
 def test_changed_code_or_an_untrusted_warehouse_builds_everything(defs):
     the_plan = plan(_freshness(None), dg.DagsterInstance.ephemeral)
     assert the_plan.changed is None and not the_plan.up_to_date

@@ -116,22 +116,22 @@ def test_changed_since_names_the_entities_whose_loads_differ_from_the_snapshots(
     con = duckdb.connect(str(wh))
     con.execute("CREATE SCHEMA marts; CREATE TABLE marts.dim_state AS SELECT 1 AS x")
     snapshot = _manifest(con, ["marts.dim_state"])
-    assert changed_since(con, snapshot) == (set(), "")
+    assert changed_since(con, snapshot) == (set(), "", [])
     con.close()
     # a file loaded since the snapshot (e.g. by the landing sensor) changes its entity only
     _write(landing / "feed" / "agencies__more.csv", AGENCIES + "A3,NV,Dept of More Tests,executive\n")
     ingest(landing, wh)
     con = duckdb.connect(str(wh))
-    assert changed_since(con, snapshot) == ({"agencies"}, "")
-    # a retraction changes the entity of the retracted load
+    assert changed_since(con, snapshot) == ({"agencies"}, "", [])
+    # a retraction changes the entity of the retracted load, and is named
     states_load = next(load["load_id"] for load in snapshot["loads"] if load["entity"] == "states")
     con.execute("UPDATE raw._loads SET status = 'retracted' WHERE load_id = ?", [states_load])
-    assert changed_since(con, snapshot) == ({"agencies", "states"}, "")
+    assert changed_since(con, snapshot) == ({"agencies", "states"}, "", [f"{states_load} (feed/states.csv)"])
     # a warehouse that lacks what the snapshot was built from cannot be built on in part
-    entities, reason = changed_since(con, {**snapshot, "tables": ["marts.dim_state", "kpi.kpi_values"]})
+    entities, reason, _ = changed_since(con, {**snapshot, "tables": ["marts.dim_state", "kpi.kpi_values"]})
     assert entities is None and "lacks 1 published table(s), e.g. kpi.kpi_values" in reason
     con.execute("DELETE FROM raw._loads WHERE load_id = ?", [states_load])
-    entities, reason = changed_since(con, snapshot)
+    entities, reason, _ = changed_since(con, snapshot)
     assert entities is None and f"lacks load {states_load} (feed/states.csv)" in reason
-    assert changed_since(con, {"tables": []}) == (None, "the snapshot does not list its loads")
+    assert changed_since(con, {"tables": []}) == (None, "the snapshot does not list its loads", [])
     con.close()

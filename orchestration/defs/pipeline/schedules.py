@@ -47,7 +47,10 @@ def daily_schedule() -> dg.ScheduleDefinition:
         selection, tags = None, {}
         if the_plan is not None and the_plan.changed is not None:
             selection, tags, _what = run_selection(the_plan, context.repository_def.asset_graph)
+        full_refresh = the_plan is not None and the_plan.full_refresh  # retracted loads: rebuild the facts from raw
         return dg.RunRequest(asset_selection=selection,
-                             tags={**full_range_tags(), **tags, "procure/trigger": "daily_schedule"})
+                             run_config={"resources": {"dbt_options": {"config": {"full_refresh": full_refresh}}}},
+                             tags={**full_range_tags(), **tags, "procure/trigger": "daily_schedule",
+                                   **({"procure/full_refresh": "true"} if full_refresh else {})})
 
     return daily_procure_run
