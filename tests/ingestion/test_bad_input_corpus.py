@@ -26,6 +26,8 @@ import polars as pl
 import pytest
 
 from ingestion.common.loader import ingest
+from tests.ingestion.test_mapping import PAY_MAPPING as MAPPING_OF_PAYMENTS
+from tests.ingestion.test_mapping import _text
 
 H = ("payment_id,state_code,agency_id,supplier_id,payee_name,invoice_id,po_id,contract_id,commodity_code,"
      "payment_date,amount,payment_method,discount_taken,interest_paid,bank_account")
@@ -42,20 +44,9 @@ def csv_text(*rows: str, header: str = H) -> bytes:
     return (header + "\n" + "".join(r + "\n" for r in rows)).encode("utf-8")
 
 
-PAY_MAPPING = """version: 1
-files: ["{glob}"]
-{read}
-entities:
-  payments:
-    columns:
-      payment_id: Id
-      state_code: {{value: NV}}
-      agency_id: Agency
-      supplier_id: Supplier
-      payee_name: Payee
-      payment_date: Date
-      amount: Amount
-"""
+def pay_mapping(glob: str, read: str = "") -> bytes:
+    """test_mapping's payments mapping (Id, Agency, Payee, Date, Amount), reading the landing files named by glob."""
+    return (f'files: ["{glob}"]\n' + _text(MAPPING_OF_PAYMENTS.format(read=read))).encode()
 
 
 def _xlsx_with_title_rows(path: Path) -> None:
@@ -111,7 +102,7 @@ CASES: dict[str, Case] = {
         {BAD: [Outcome("rejected", message=(BAD, "row 2 [payee_name]: byte", "is not valid utf-8"))]}),
     "Latin-1 text declared in a mapping": Case(
         {"latin/payments.csv": ("Id,Agency,Supplier,Payee,Date,Amount\nX1,A1,S1,Café Müller,2024-07-01,10.00\n").encode("latin-1"),
-         "latin/m.yml": PAY_MAPPING.format(glob="payments.csv", read="read: {encoding: latin-1}").encode()},
+         "latin/m.yml": pay_mapping("payments.csv", "read: {encoding: latin-1}")},
         {"latin/payments.csv": [Outcome("loaded", 1, 1)]}, raw={"X1": ("Café Müller", Decimal("10.00"))}),
     "binary garbage": Case(
         {BAD: bytes(range(256)) * 4}, {BAD: [Outcome("rejected", message=(BAD, "is not valid utf-8"))]}),
@@ -191,24 +182,24 @@ CASES: dict[str, Case] = {
              "F3": ("@SUM(A1)", Decimal("10.00"))}),
     "an XLSX with a title row above the header": Case(
         {"xl/payments.xlsx": _xlsx_with_title_rows,
-         "xl/m.yml": PAY_MAPPING.format(glob="*.xlsx", read="read: {header_row: 3}").encode()},
+         "xl/m.yml": pay_mapping("*.xlsx", "read: {header_row: 3}")},
         {"xl/payments.xlsx": [Outcome("loaded", 2, 1, 1, samples=("xl/payments.xlsx:2 [amount] amount (from 'Amount'): 'not money'",))]},
         raw={"X1": ("Acme", Decimal("10.00"))}),
     "an XLSX without a mapping": Case(
         {"xl/payments.xlsx": _xlsx_with_title_rows}, {},
         unrecognised=("xl/payments.xlsx: unsupported file type .xlsx without a mapping",)),
     "a zero-byte Parquet file": Case(
-        {"pq/payments.parquet": b"", "pq/m.yml": PAY_MAPPING.format(glob="*.parquet", read="").encode()},
+        {"pq/payments.parquet": b"", "pq/m.yml": pay_mapping("*.parquet", "")},
         {"pq/payments.parquet": [Outcome("rejected", message=("pq/payments.parquet", "zero bytes, not Parquet"))]}),
     "a Parquet file that is not Parquet": Case(
-        {"pq/payments.parquet": b"PAR1 this is not a parquet file", "pq/m.yml": PAY_MAPPING.format(glob="*.parquet", read="").encode()},
+        {"pq/payments.parquet": b"PAR1 this is not a parquet file", "pq/m.yml": pay_mapping("*.parquet", "")},
         {"pq/payments.parquet": [Outcome("rejected", message=("pq/payments.parquet", "cannot be read"))]}),
     "a JSON Lines file with a broken line": Case(
         {"js/payments.jsonl": b'{"Id": "X1", "Agency": "A1", "Supplier": "S1", "Payee": "Acme", "Date": "2024-07-01", "Amount": "1"}\n{"Id": "X2",\n',
-         "js/m.yml": PAY_MAPPING.format(glob="*.jsonl", read="").encode()},
+         "js/m.yml": pay_mapping("*.jsonl", "")},
         {"js/payments.jsonl": [Outcome("rejected", message=("js/payments.jsonl", "line 2 is not valid JSON"))]}),
     "JSON that is not a list of records": Case(
-        {"js/payments.json": b'{"total": 3}', "js/m.yml": PAY_MAPPING.format(glob="*.json", read="").encode()},
+        {"js/payments.json": b'{"total": 3}', "js/m.yml": pay_mapping("*.json", "")},
         {"js/payments.json": [Outcome("rejected", message=("js/payments.json", "cannot be read"))]}),
     "a file named after no entity": Case(
         {"src/checkbook_export.csv": csv_text(row())}, {},
