@@ -370,6 +370,11 @@ def _print_summary(summary) -> None:
         table.add_row(entity, str(t["files_loaded"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}",
                       f"{t['rows_loaded_this_run']:,} / {t['rows_quarantined_this_run']:,}")
     console.print(table)
+    for run_id in summary.interrupted:
+        console.print(escape(f"an earlier run was killed half-way (Dagster run {run_id}): marked failed in Dagster; "
+                             "this run builds what it had not published"), highlight=False)
+    if summary.briefings_rewritten:
+        console.print("the current snapshot's executive briefings were incomplete (a publication killed half-way): written now")
     if summary.builds:
         console.print(escape(f"built {summary.builds}" + (f". Why: {summary.note}" if summary.note else "")), highlight=False)
     if summary.status == "success":
@@ -400,6 +405,27 @@ def _print_summary(summary) -> None:
         console.print("Dagster UI: make dev  ->  http://127.0.0.1:3000 (this run is listed under Runs)")
 
 
+def _still_running(run_id: str) -> bool:
+    """Whether the warehouse lock's holder is the `procure run` of run_id and its process is alive."""
+    import os
+    import socket
+
+    from warehouse.lock import read_holder
+
+    holder = read_holder()
+    if holder is None or run_id not in holder.what or holder.pid is None:
+        return False
+    if holder.host and holder.host != socket.gethostname():
+        return True  # another machine's process: cannot tell, assume it runs
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @app.command()
 def status() -> None:
     """The last run, the current snapshot and the gate result."""
@@ -413,6 +439,14 @@ def status() -> None:
     last = read_last_run()
     if last is None:
         console.print("no run yet: `make run` (or `procure generate && procure run`)")
+    elif last["status"] == "running":
+        if _still_running(last["run_id"]):
+            console.print(f"a run is in progress: {last['run_id']} (started {last['started_at']})")
+        else:
+            console.print(escape(
+                f"last run: {last['run_id']} interrupted (started {last['started_at']}, never finished: its process "
+                "ended, killed or the machine stopped). The current snapshot below is the newest complete one; the next "
+                "`procure run` builds what it had not published."), highlight=False)
     else:
         console.print(f"last run: {last['run_id']} {last['status']} (started {last['started_at']}, finished {last['finished_at']})")
         if last.get("builds"):
@@ -431,7 +465,7 @@ def status() -> None:
     console.print(escape(f"  gate: {gate_summary(snap.manifest)}; code version {snap.code_version}"))
     if last and last["status"] == "up_to_date":
         console.print(escape(f"the last run found nothing to do: {last.get('note') or 'nothing new'}"), highlight=False)
-    elif last and last["status"] != "success":
+    elif last and last["status"] not in ("success", "running"):
         console.print("the last run did not publish: the previous snapshot stays current; it is from an earlier, good run (its gate passed)")
     newest = list_snapshots()[0]
     if newest.snapshot_id != snap.snapshot_id:

@@ -48,6 +48,8 @@ class RunSummary:
     log_path: str | None = None
     note: str = ""  # up_to_date: why nothing had to run; otherwise why the run was needed
     builds: str = ""  # what the run built: everything, or what depends on the entities that changed
+    interrupted: list[str] = field(default_factory=list)  # earlier `procure run`s found killed half-way (Dagster run ids)
+    briefings_rewritten: bool = False  # the current snapshot's briefings were incomplete (a publication killed half-way)
 
 
 def last_run_file() -> Path:
@@ -77,6 +79,58 @@ def dbt_parse() -> None:
     )
     if proc.returncode != 0:
         raise RuntimeError("dbt parse failed:\n" + (proc.stdout + proc.stderr).strip())
+
+
+INTERRUPTED = ("the process running it ended before the run finished (killed, or the machine stopped); "
+               "the next `procure run` marked it failed and built what it had not")
+
+
+def close_interrupted_runs(instance) -> list[str]:
+    """Mark failed the Dagster runs of earlier `procure run`s that a kill left "started" forever, and give back the
+    slot of the `duckdb_writer` pool a killed run still holds; return the ids of the runs marked failed.
+
+    Without it the next run waits forever ("Step blocked by limit for pool duckdb_writer": the pool has one slot,
+    and nothing frees a dead in-process run's). Call it holding the warehouse lock: a `procure run` holds that
+    lock for its whole life, so one that still looks started while we hold it has died. Runs launched by the
+    daemon or the UI are left to Dagster's run monitoring (orchestration/dagster.yaml), except that the pool slots
+    of any run that has ended are given back. The killed runs' materialisations stay recorded: the next run
+    rebuilds from them.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    unfinished = instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED,
+                  DagsterRunStatus.CANCELING],
+        tags={"procure/trigger": "procure run"},
+    ))
+    for run in unfinished:
+        instance.report_run_failed(run, INTERRUPTED)
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        holding = set(storage.get_concurrency_run_ids())
+        for pool in storage.get_concurrency_keys():
+            holding |= {slot.run_id for slot in storage.get_concurrency_info(pool).claimed_slots}
+        ended = {r.run_id for r in instance.get_runs(filters=RunsFilter(run_ids=list(holding)))
+                 if r.is_finished} if holding else set()
+        for run_id in ended:
+            storage.free_concurrency_slots_for_run(run_id)
+    return [run.run_id for run in unfinished]
+
+
+def _complete_briefings() -> bool:
+    """Write the current snapshot's executive briefings when they are incomplete (their index.html, written
+    last, is missing: a publication killed after the switch); True when it wrote them."""
+    from dashboards.briefing import INDEX_NAME
+    from warehouse.publish import BRIEFINGS_NAME, current_snapshot
+
+    info = current_snapshot()
+    if info is None or (get_settings().published / BRIEFINGS_NAME / info.snapshot_id / INDEX_NAME).is_file():
+        return False
+    import logging
+
+    from orchestration.defs.publish.assets import write_snapshot_briefings
+
+    return write_snapshot_briefings(logging.getLogger("procure.run"), info).get("count", 0) > 0
 
 
 def _collect_outputs(summary: RunSummary) -> None:
@@ -148,68 +202,78 @@ def run_pipeline(progress: Callable[[str], None] | None = None, full_refresh: bo
         from orchestration.selection import Plan, plan
 
         instance = dg.DagsterInstance.get()
-        the_plan = Plan(False, "", None)  # a full refresh builds everything
-        if not full_refresh:
-            from warehouse.fingerprint import check_up_to_date
+        write_last_run(summary)  # status "running": `procure status` tells a run killed half-way from a finished one
+        try:
+            summary.interrupted = close_interrupted_runs(instance)
+            the_plan = Plan(False, "", None)  # a full refresh builds everything
+            if not full_refresh:
+                from warehouse.fingerprint import check_up_to_date
 
-            say("looking for new landing files")
-            freshness = check_up_to_date()
-            the_plan = plan(freshness, lambda: instance)
-            summary.note = the_plan.reason
-            full_refresh = the_plan.full_refresh  # loads were retracted: rebuild the facts from raw
-            if the_plan.up_to_date:
-                summary.status = "up_to_date"
-                summary.snapshot_id = freshness.snapshot_id
-                summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-                _collect_outputs(summary)
-                write_last_run(summary)
-                return summary
-        say("parsing the dbt project")
-        dbt_parse()
-        say("loading the Dagster definitions")
-        from orchestration.definitions import defs
-        from orchestration.partitions import full_range_tags
-        from orchestration.selection import run_selection
+                say("looking for new landing files")
+                freshness = check_up_to_date()
+                the_plan = plan(freshness, lambda: instance)
+                summary.note = the_plan.reason
+                full_refresh = the_plan.full_refresh  # loads were retracted: rebuild the facts from raw
+                if the_plan.up_to_date:
+                    summary.status = "up_to_date"
+                    summary.snapshot_id = freshness.snapshot_id
+                    summary.briefings_rewritten = _complete_briefings()
+                    summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    _collect_outputs(summary)
+                    write_last_run(summary)
+                    return summary
+            say("parsing the dbt project")
+            dbt_parse()
+            say("loading the Dagster definitions")
+            from orchestration.definitions import defs
+            from orchestration.partitions import full_range_tags
+            from orchestration.selection import run_selection
 
-        job = defs.resolve_job_def(JOB_NAME)
-        selection, selection_tags, summary.builds = run_selection(the_plan, defs.resolve_asset_graph())
-        say(f"building {summary.builds}")
-        outcome: dict = {}
+            job = defs.resolve_job_def(JOB_NAME)
+            selection, selection_tags, summary.builds = run_selection(the_plan, defs.resolve_asset_graph())
+            say(f"building {summary.builds}")
+            outcome: dict = {}
 
-        def _execute() -> None:
-            try:
-                outcome["result"] = job.execute_in_process(
-                    instance=instance,
-                    raise_on_error=False,
-                    run_id=summary.run_id,
-                    asset_selection=selection,
-                    run_config={
-                        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
-                        "resources": {"dbt_options": {"config": {"full_refresh": full_refresh}}},
-                    },
-                    # every fiscal month, facts incremental: see orchestration/partitions.py
-                    tags={**full_range_tags(), **selection_tags, "procure/trigger": "procure run",
-                          **({"procure/full_refresh": "true"} if full_refresh else {})},
-                )
-            except Exception as exc:  # a crash in Dagster itself, not in a step
-                outcome["error"] = exc
+            def _execute() -> None:
+                try:
+                    outcome["result"] = job.execute_in_process(
+                        instance=instance,
+                        raise_on_error=False,
+                        run_id=summary.run_id,
+                        asset_selection=selection,
+                        run_config={
+                            "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                            "resources": {"dbt_options": {"config": {"full_refresh": full_refresh}}},
+                        },
+                        # every fiscal month, facts incremental: see orchestration/partitions.py
+                        tags={**full_range_tags(), **selection_tags, "procure/trigger": "procure run",
+                              **({"procure/full_refresh": "true"} if full_refresh else {})},
+                    )
+                except Exception as exc:  # a crash in Dagster itself, not in a step
+                    outcome["error"] = exc
 
-        # dbt's own log lines (which dagster-dbt echoes to stdout) go to the run's log file, not the terminal.
-        log_path = get_settings().home / "logs" / f"run-{summary.run_id}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        summary.log_path = str(log_path)
-        with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-            worker = threading.Thread(target=_execute, name="procure-run")
-            worker.start()
-            _watch(instance, summary.run_id, worker, say)
-            worker.join()
-        if "error" in outcome:
+            # dbt's own log lines (which dagster-dbt echoes to stdout) go to the run's log file, not the terminal.
+            log_path = get_settings().home / "logs" / f"run-{summary.run_id}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            summary.log_path = str(log_path)
+            with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                worker = threading.Thread(target=_execute, name="procure-run")
+                worker.start()
+                _watch(instance, summary.run_id, worker, say)
+                worker.join()
+            if "error" in outcome:
+                summary.status = "failed"
+                summary.errors.append(f"{type(outcome['error']).__name__}: {outcome['error']}")
+            else:
+                _interpret(outcome["result"], summary)
+            summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            _collect_outputs(summary)  # still under the lock: it reads the warehouse
+        except Exception as exc:
             summary.status = "failed"
-            summary.errors.append(f"{type(outcome['error']).__name__}: {outcome['error']}")
-        else:
-            _interpret(outcome["result"], summary)
-        summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        _collect_outputs(summary)  # still under the lock: it reads the warehouse
+            summary.errors.append(f"{type(exc).__name__}: {exc}")
+            summary.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            write_last_run(summary)
+            raise
     write_last_run(summary)
     return summary
 

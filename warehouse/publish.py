@@ -109,6 +109,30 @@ def _remove(*paths: Path) -> None:
                 pass
 
 
+def _remove_leftovers(settings: Settings) -> list[str]:
+    """Delete what a publication killed half-way left behind: its ``.<id>.duckdb.tmp`` (and WAL) and
+    ``.<id>.json.tmp`` in snapshots/, never pointed to by current.duckdb. Only a publication writes those, and
+    publications run one at a time (under the warehouse lock), so any found here are stale. A ``.current.*.tmp``
+    link (a switch killed between its two steps) is deleted when older than a minute (a rollback's own takes
+    milliseconds). Returns the names deleted."""
+    gone = []
+    stale = [*settings.snapshots_dir.glob(".*.duckdb.tmp*"), *settings.snapshots_dir.glob(".*.json.tmp")]
+    now = datetime.now(timezone.utc).timestamp()
+    for link in settings.published.glob(".current.*.tmp"):
+        try:
+            if now - link.lstat().st_mtime > 60:
+                stale.append(link)
+        except FileNotFoundError:
+            pass
+    for path in stale:
+        try:
+            path.unlink()
+            gone.append(path.name)
+        except FileNotFoundError:
+            pass
+    return gone
+
+
 def _duckdb_config(settings: Settings) -> dict[str, Any]:
     return {"memory_limit": settings.duckdb_memory, "threads": settings.duckdb_threads}
 
@@ -143,6 +167,7 @@ def publish(
 
     snapshots_dir = settings.snapshots_dir
     snapshots_dir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(settings)
     created_at = datetime.now(timezone.utc)
     snapshot_id = new_snapshot_id(created_at)
     code_version = _code_version(manifest)
@@ -155,7 +180,7 @@ def publish(
         row_counts = _write_snapshot(
             tmp_path, warehouse_path, tables, snapshot_id, created_at, code_version, manifest_json, settings
         )
-        _verify_snapshot(tmp_path, row_counts, snapshot_id)
+        verify_snapshot(tmp_path, row_counts, snapshot_id)
         info = SnapshotInfo(
             snapshot_id=snapshot_id,
             path=final_path,
@@ -227,22 +252,38 @@ def _write_snapshot(
     return counts
 
 
-def _verify_snapshot(path: Path, expected: dict[str, int], snapshot_id: str) -> None:
+def verify_snapshot(path: Path, expected: dict[str, int] | None = None, snapshot_id: str | None = None) -> str:
+    """Open a snapshot file read-only and check it is whole; return its snapshot id. Raises PublishError.
+
+    Whole means: ``snapshot_manifest`` holds exactly one row (naming ``snapshot_id`` when given, else the file's
+    own name for a published ``<id>.duckdb``), and every table ``expected`` lists (default: the row counts the
+    manifest recorded at publication) is there with that many rows. Publication runs it on the new file before the
+    switch; anyone may run it on a published one (readers, the fault-injection tests).
+    """
     con = duckdb.connect(str(path), read_only=True)
     try:
         present = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
         ).fetchall()}
+        if MANIFEST_TABLE not in present:
+            raise PublishError(f"verification: {path.name} has no {MANIFEST_TABLE} table")
+        rows = con.execute(f"SELECT snapshot_id, manifest, tables FROM main.{MANIFEST_TABLE}").fetchall()
+        if snapshot_id is None and _SNAPSHOT_ID.match(path.stem):
+            snapshot_id = path.stem
+        if len(rows) != 1 or (snapshot_id is not None and rows[0][0] != snapshot_id):
+            raise PublishError(f"verification: {MANIFEST_TABLE} of {path.name} does not hold exactly this snapshot's row")
+        json.loads(rows[0][1])
+        if expected is None:
+            expected = json.loads(rows[0][2] or "{}")
+            if not expected:
+                raise PublishError(f"verification: {MANIFEST_TABLE} of {path.name} lists no tables")
         for table, count in expected.items():
             if table not in present:
                 raise PublishError(f"verification: table {table} missing from the snapshot")
             got = con.execute(f"SELECT count(*) FROM main.{_quote(table)}").fetchone()[0]
             if got != count:
                 raise PublishError(f"verification: {table} has {got} rows in the snapshot, {count} in the source")
-        rows = con.execute(f"SELECT snapshot_id, manifest FROM main.{MANIFEST_TABLE}").fetchall()
-        if len(rows) != 1 or rows[0][0] != snapshot_id:
-            raise PublishError(f"verification: {MANIFEST_TABLE} does not hold exactly this snapshot's row")
-        json.loads(rows[0][1])
+        return rows[0][0]
     finally:
         con.close()
 

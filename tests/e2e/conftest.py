@@ -12,10 +12,39 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
+def procure_env(home: Path, **extra: str) -> dict:
+    """The environment of a `procure` subprocess working on PROCURE_HOME=home (nothing inherited from ours)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCURE_", "DAGSTER_HOME"))}
-    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false")
-    return subprocess.run([str(BIN / "procure"), *args], env=env, capture_output=True, text=True, timeout=1800)
+    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false",
+               **extra)
+    return env
+
+
+def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "procure"), *args], env=procure_env(home), capture_output=True, text=True,
+                          timeout=1800)
+
+
+META_COLUMNS = ("_invocation_id", "_loaded_through")  # build metadata of the facts (which dbt build wrote a row)
+
+
+def published_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a snapshot but its manifest, without the facts' build metadata, sorted."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE table_name <> 'snapshot_manifest' ORDER BY 1").fetchall()]
+        out = {}
+        for table in tables:
+            columns = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
+                if c not in META_COLUMNS]
+            out[table] = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "{table}" ORDER BY ALL').fetchall()
+        return out
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")

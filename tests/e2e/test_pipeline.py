@@ -16,20 +16,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.e2e.conftest import procure_env, published_rows
+
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
 SCALE = "0.002"
 
 
-def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROCURE_", "DAGSTER_HOME"))}
-    env.update(PROCURE_HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", SODA_CORE_TELEMETRY_ENABLED="false")
-    return env
-
-
 def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "procure"), *args], env=_env(home), capture_output=True, text=True, timeout=900)
+    return subprocess.run([str(BIN / "procure"), *args], env=procure_env(home), capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +168,7 @@ def test_run_is_recorded_in_the_persistent_dagster_instance(published):
     proc = subprocess.run(
         [sys.executable, "-c",
          "import dagster as dg; i = dg.DagsterInstance.get(); r = i.get_run_by_id(%r); print(r.job_name, r.status.value)" % last["run_id"]],
-        env={**_env(home), "DAGSTER_HOME": str(home / "dagster")}, capture_output=True, text=True, timeout=120,
+        env={**procure_env(home), "DAGSTER_HOME": str(home / "dagster")}, capture_output=True, text=True, timeout=120,
     )
     assert proc.stdout.split() == ["procure_job", "SUCCESS"], proc.stderr
 
@@ -198,7 +194,7 @@ def test_rerun_with_nothing_new_is_up_to_date_and_a_full_refresh_is_idempotent_w
     con.close()
     # A full refresh (runs even with nothing new) while analysts read: every read-only open of the stable path
     # succeeds and sees a whole snapshot; the numbers equal the incremental build's.
-    run = subprocess.Popen([str(BIN / "procure"), "run", "--full-refresh"], env=_env(home), stdout=subprocess.PIPE,
+    run = subprocess.Popen([str(BIN / "procure"), "run", "--full-refresh"], env=procure_env(home), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     reads = 0
     while run.poll() is None:
@@ -219,30 +215,10 @@ def test_rerun_with_nothing_new_is_up_to_date_and_a_full_refresh_is_idempotent_w
     assert wh.execute("SELECT count(*) FROM raw._loads").fetchone()[0] == 21
 
 
-META_COLUMNS = ("_invocation_id", "_loaded_through")  # build metadata of the facts (which dbt build wrote a row)
-
-
-def _published_rows(path: Path) -> dict[str, list[tuple]]:
-    """Every table of a snapshot but its manifest, without the facts' build metadata, sorted."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name <> 'snapshot_manifest' ORDER BY 1").fetchall()]
-        out = {}
-        for table in tables:
-            columns = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [table]).fetchall()
-                if c not in META_COLUMNS]
-            out[table] = con.execute(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "{table}" ORDER BY ALL').fetchall()
-        return out
-    finally:
-        con.close()
-
-
 def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_full_refresh(published):
     home, _ = published
     current = home / "published" / "current.duckdb"
-    before = _published_rows(current)
+    before = published_rows(current)
     # Late receipts: 30 more goods receipts (new ids) for the last purchase-order lines, delivered a week late.
     src = home / "landing" / "synthetic" / "receipts.csv"
     with open(src, newline="") as fh:
@@ -259,7 +235,7 @@ def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_ful
     assert run.returncode == 0, run.stdout + run.stderr
     said = " ".join(run.stdout.split())
     assert "built what depends on receipts:" in said and "1 new landing file(s): synthetic/receipts__late.csv" in said
-    partial = _published_rows(current)
+    partial = published_rows(current)
     assert partial != before  # the late receipts changed published numbers
     # What the run materialised (Dagster's event log) against dbt's own graph of what reads raw.receipts.
     code = (
@@ -275,7 +251,7 @@ def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_ful
         "dbt = sorted(n['schema'] + '/' + n['name'] for n in (json.loads(line) for line in ls.splitlines() if line.startswith('{')))\n"
         "print(json.dumps({'done': done, 'dbt': dbt}))\n"
     ) % str(home / "status" / "last_run.json")
-    proc = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], env=procure_env(home), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.splitlines()[-1])
     assert len(seen["dbt"]) >= 10 and "marts/fct_invoices" in seen["dbt"]
@@ -284,7 +260,7 @@ def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_ful
     full = procure(home, "run", "--full-refresh")
     assert full.returncode == 0, full.stdout + full.stderr
     assert "built everything" in " ".join(full.stdout.split())
-    assert _published_rows(current) == partial
+    assert published_rows(current) == partial
     # Taking the late receipts back out (the file removed, its load retracted) rebuilds from raw, facts included:
     # the published tables are again those from before the delivery.
     late.unlink()
@@ -295,7 +271,7 @@ def test_new_files_of_one_entity_rebuild_only_what_depends_on_it_and_equal_a_ful
     assert back.returncode == 0, back.stdout + back.stderr
     said = " ".join(back.stdout.split())
     assert "built everything" in said and f"1 load(s) retracted since snapshot" in said and "rebuilding from raw" in said
-    assert _published_rows(current) == before
+    assert published_rows(current) == before
 
 
 def test_second_run_while_one_holds_the_warehouse_is_refused(published, monkeypatch):
@@ -350,7 +326,7 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
         "ev = rec.evaluation\n"
         "print(ev.passed); print(ev.description); print(ev.metadata['failures'].value)\n"
     )
-    ui = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=300)
+    ui = subprocess.run([sys.executable, "-c", code], env=procure_env(home), capture_output=True, text=True, timeout=300)
     assert ui.returncode == 0, ui.stderr
     passed, *rest = ui.stdout.splitlines()
     shown = "\n".join(rest)
@@ -375,7 +351,7 @@ def test_publishing_alone_after_a_failed_gate_is_refused(published):
         "fails = [e.step_failure_data.user_failure_data.description for e in r.all_events if e.event_type_value == 'STEP_FAILURE']\n"
         "print('SUCCESS' if r.success else 'FAILED'); print(fails)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", code], env=procure_env(home), capture_output=True, text=True, timeout=600)
     assert proc.stdout.splitlines()[0] == "FAILED", proc.stdout + proc.stderr
     assert "fct_payments_passes_soda_contract" in proc.stdout and "did not pass" in proc.stdout
     assert os.readlink(current) == before

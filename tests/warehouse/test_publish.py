@@ -19,6 +19,7 @@ from warehouse.publish import (
     publication_log,
     publish,
     rollback,
+    verify_snapshot,
 )
 from warehouse.settings import get_settings
 
@@ -113,11 +114,45 @@ def test_failed_verification_leaves_current_untouched(settings, monkeypatch):
     def broken(path, expected, snapshot_id):
         raise PublishError("verification: simulated row-count mismatch")
 
-    monkeypatch.setattr(publish_module, "_verify_snapshot", broken)
+    monkeypatch.setattr(publish_module, "verify_snapshot", broken)
     with pytest.raises(PublishError, match="simulated"):
         publish(TABLES, {"run_id": "bad"}, settings=settings)
     assert snapshot_files(settings) == files_before
     assert current_snapshot(settings).snapshot_id == good.snapshot_id
+
+
+def test_a_published_snapshot_verifies_and_a_damaged_copy_does_not(settings, tmp_path):
+    info = publish(TABLES, {"run_id": "r1"}, settings=settings)
+    assert verify_snapshot(settings.current_snapshot) == info.snapshot_id
+    assert verify_snapshot(info.path) == info.snapshot_id
+    damaged = tmp_path / f"{info.snapshot_id}.duckdb"
+    damaged.write_bytes(info.path.read_bytes())
+    execute(damaged, "DELETE FROM main.kpi_values WHERE rowid = 0")
+    with pytest.raises(PublishError, match="kpi_values has 10 rows in the snapshot, 11 in the source"):
+        verify_snapshot(damaged)
+    renamed = tmp_path / "20200101T000000Z-abcdef.duckdb"
+    renamed.write_bytes(info.path.read_bytes())
+    with pytest.raises(PublishError, match="does not hold exactly this snapshot's row"):
+        verify_snapshot(renamed)
+
+
+def test_publication_deletes_what_a_killed_publication_left(settings):
+    first = publish(TABLES, {"run_id": "r1"}, settings=settings)
+    # A publication killed while writing (its temporary file and WAL) or between the two steps of its switch.
+    left = [settings.snapshots_dir / ".20200101T000000Z-abcdef.duckdb.tmp",
+            settings.snapshots_dir / ".20200101T000000Z-abcdef.duckdb.tmp.wal",
+            settings.snapshots_dir / ".20200101T000000Z-abcdef.json.tmp"]
+    for path in left:
+        path.write_bytes(b"half")
+    old_link = settings.published / ".current.20200101T000000Z-abcdef.0a0b0c.tmp"
+    os.symlink("snapshots/nowhere.duckdb", old_link)
+    os.utime(old_link, (1, 1), follow_symlinks=False)
+    fresh_link = settings.published / ".current.20300101T000000Z-abcdef.0a0b0c.tmp"  # a rollback switching now
+    os.symlink(f"snapshots/{first.snapshot_id}.duckdb", fresh_link)
+    second = publish(TABLES, {"run_id": "r2"}, settings=settings)
+    assert not any(p.exists() for p in left) and not old_link.is_symlink()
+    assert fresh_link.is_symlink()
+    assert snapshot_files(settings) == sorted(f"{s.snapshot_id}.{ext}" for s in (first, second) for ext in ("duckdb", "json"))
 
 
 def test_failure_on_the_first_publication_leaves_nothing(settings):
