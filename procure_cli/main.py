@@ -316,8 +316,6 @@ def retract(
 
 
 def _print_ingest(report) -> None:
-    for note in report.upgraded:
-        console.print(escape(f"upgraded the warehouse: {note}"), highlight=False)
     table = Table(title="ingestion")
     for col in ("entity", "files", "skipped (already loaded)", "rows loaded", "rows quarantined"):
         table.add_column(col, justify="right" if col != "entity" else "left")

@@ -153,13 +153,13 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
     Returns what was upgraded, e.g. "raw.awards: added column currency VARCHAR (NULL in 120 existing row(s))",
     also logged as warnings. Raises WarehouseUpgradeError, changing nothing, when a table cannot be upgraded in
     place (a column of another type, a new required column, a NOT NULL column the inserts leave empty)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
     steps, notes, problems = _upgrade_plan(con)
     if problems:
         raise WarehouseUpgradeError(_upgrade_refusal(con, problems))
     con.execute("BEGIN TRANSACTION")  # every table upgraded, or none
     try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
         for statement in steps:
             con.execute(statement)
         for _, _, ddl, _ in _warehouse_tables():
