@@ -96,8 +96,8 @@ def ingest(
     With --mapping, load exactly PATHS with that mapping instead of scanning the landing folder.
     Exit codes: 0 loaded; 1 a file or mapping was rejected; 3 the warehouse is busy.
     """
+    from ingestion.common.loader import WarehouseUpgradeError, mapped_files
     from ingestion.common.loader import ingest as run_ingest
-    from ingestion.common.loader import mapped_files
     from ingestion.files.mapping import MappingError, load_mapping
     from warehouse.settings import get_settings
 
@@ -123,8 +123,13 @@ def ingest(
         files = mapped_files(m, paths, source=source, landing=landing or settings.landing)
     with _exclusive("procure ingest"), _progress() as progress:
         task = progress.add_task("ingesting", total=None)
-        report = run_ingest(landing or settings.landing, settings.warehouse, files=files,
-                            progress=lambda name, done, total: progress.update(task, description=f"ingesting {name}", completed=done, total=total))
+        try:
+            report = run_ingest(landing or settings.landing, settings.warehouse, files=files,
+                                progress=lambda name, done, total: progress.update(
+                                    task, description=f"ingesting {name}", completed=done, total=total))
+        except WarehouseUpgradeError as exc:
+            err.print(f"[red]refused:[/red] {escape(str(exc))}")
+            raise typer.Exit(1)
     _print_ingest(report)
     if any(load.status == "rejected" for load in report.loads) or report.mapping_errors:
         raise typer.Exit(1)
@@ -341,6 +346,7 @@ def run(
     Builds only what depends on the entities whose data changed since the current snapshot (everything when the
     code or settings changed, or on the first run); does nothing when nothing changed. Refuses at once (exit 3),
     naming the holder, while another run or process holds the warehouse."""
+    from ingestion.common.loader import WarehouseUpgradeError
     from procure_cli.runner import RunRefused, run_pipeline
 
     with console.status("starting") as status:
@@ -349,7 +355,7 @@ def run(
         except RunRefused as exc:
             err.print(f"[red]refused:[/red] {escape(str(exc))}")
             raise typer.Exit(3)
-        except RuntimeError as exc:
+        except (RuntimeError, WarehouseUpgradeError) as exc:  # the latter: from the check for anything new
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(1)
     _print_summary(summary)

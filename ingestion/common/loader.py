@@ -8,7 +8,9 @@ commit in one transaction, so a crash leaves either the whole file loaded or not
 """
 
 import hashlib
+import logging
 from fnmatch import fnmatch
+from functools import lru_cache
 import re
 import tempfile
 import uuid
@@ -27,6 +29,8 @@ from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOp
 from ingestion.files.mapping import missing_sources, select_sql
 from ingestion.files.readers import ReadError, read_table
 from warehouse.connection import connect
+
+log = logging.getLogger("ingestion.loader")
 
 LEDGER_DDL = """
 CREATE TABLE IF NOT EXISTS raw._loads (
@@ -60,6 +64,10 @@ CREATE TABLE IF NOT EXISTS raw._file_hashes (
   hashed_at TIMESTAMP NOT NULL
 )
 """
+# The ledger's inserts name their columns (as the entity tables' do): a ledger an older version created and
+# ensure_warehouse upgraded may hold its columns in another order.
+LEDGER_INSERT = ("INSERT INTO raw._loads (load_id, source, entity, file, file_sha256, file_bytes, status, rows_in, "
+                 "rows_loaded, rows_quarantined, amount_loaded, amount_quarantined, message, started_at, finished_at)")
 
 SUPPORTED_SUFFIXES = {".csv"}  # canonical files (named after their entity); mapped files may be of any format
 MAPPING_SUFFIXES = {".yml", ".yaml"}
@@ -69,6 +77,10 @@ OCDS_ENTITIES = ("agencies", "suppliers", "requisitions", "solicitations", "bids
 
 class IngestionError(Exception):
     """A problem with a whole file (not a row) that the user must fix."""
+
+
+class WarehouseUpgradeError(IngestionError):
+    """The warehouse's tables differ from this version's in a way that cannot be upgraded in place."""
 
 
 @dataclass
@@ -118,6 +130,7 @@ class IngestReport:
     loads: list[FileLoad] = field(default_factory=list)
     unrecognised: list[str] = field(default_factory=list)
     mapping_errors: list[str] = field(default_factory=list)  # mappings that failed validation: nothing loaded with them
+    upgraded: list[str] = field(default_factory=list)  # what ensure_warehouse changed in tables an older version built
 
     def by_entity(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -132,15 +145,135 @@ class IngestReport:
         return out
 
 
-def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and quarantine schemas, every entity's tables and the ledger (idempotent)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
-    con.execute(LEDGER_DDL)
-    con.execute(HASH_CACHE_DDL)
+def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Create the raw and quarantine schemas, every entity's tables and the ledger (idempotent), and upgrade the
+    tables a warehouse built by an older version has: the columns this version added are added, NULL (or their
+    default) in the rows already there, which is what the older version knew of them.
+
+    Returns what was upgraded, e.g. "raw.awards: added column currency VARCHAR (NULL in 120 existing row(s))",
+    also logged as warnings. Raises WarehouseUpgradeError, changing nothing, when a table cannot be upgraded in
+    place (a column of another type, a new required column, a NOT NULL column the inserts leave empty)."""
+    steps, notes, problems = _upgrade_plan(con)
+    if problems:
+        raise WarehouseUpgradeError(_upgrade_refusal(con, problems))
+    con.execute("BEGIN TRANSACTION")  # every table upgraded, or none
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+        con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+        for statement in steps:
+            con.execute(statement)
+        for _, _, ddl, _ in _warehouse_tables():
+            con.execute(ddl)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    for note in notes:
+        log.warning("upgraded the warehouse: %s", note)
+    return notes
+
+
+def _warehouse_tables() -> list[tuple[str, str, str, frozenset[str]]]:
+    """(schema, table, CREATE statement, columns every row must have) of every table ensure_warehouse keeps."""
+    tables = [("raw", "_loads", LEDGER_DDL, frozenset()), ("raw", "_file_hashes", HASH_CACHE_DDL, frozenset())]
     for e in load_schema().values():
-        con.execute(raw_table_ddl(e))
-        con.execute(quarantine_table_ddl(e))
+        tables.append(("raw", e.name, raw_table_ddl(e), frozenset(e.required_columns)))
+        tables.append(("quarantine", e.name, quarantine_table_ddl(e), frozenset()))  # rows as received
+    return tables
+
+
+@dataclass(frozen=True)
+class _TableColumn:
+    name: str
+    type: str
+    nullable: bool
+    default: str | None
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, _TableColumn]]:
+    """The columns of every table in the raw and quarantine schemas, in table order."""
+    rows = con.execute(
+        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.is_nullable, c.column_default "
+        "FROM duckdb_columns() c JOIN duckdb_tables() t USING (table_oid) "
+        "WHERE c.database_name = current_database() AND c.schema_name IN ('raw', 'quarantine') "
+        "ORDER BY c.schema_name, c.table_name, c.column_index"
+    ).fetchall()
+    tables: dict[tuple[str, str], dict[str, _TableColumn]] = {}
+    for schema, table, *column in rows:
+        tables.setdefault((schema, table), {})[column[0]] = _TableColumn(*column)
+    return tables
+
+
+@lru_cache(maxsize=1)
+def _canonical_columns() -> dict[tuple[str, str], dict[str, _TableColumn]]:
+    """Every table's columns as this version's CREATE statements make them (run in an empty in-memory database,
+    so that types are spelled as duckdb_columns() spells those of the warehouse)."""
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE SCHEMA quarantine")
+        for _, _, ddl, _ in _warehouse_tables():
+            con.execute(ddl)
+        return _table_columns(con)
+    finally:
+        con.close()
+
+
+def _upgrade_plan(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], list[str]]:
+    """The statements that give the existing tables this version's columns, what they do in words, and the
+    differences they cannot fix (type changes; columns that old rows cannot leave empty)."""
+    canonical, found = _canonical_columns(), _table_columns(con)
+    steps: list[str] = []
+    notes: list[str] = []
+    problems: list[str] = []
+    for schema, table, ddl, required in _warehouse_tables():
+        have, want, name = found.get((schema, table)), canonical[(schema, table)], f"{schema}.{table}"
+        if have is None:
+            continue  # a new table: ensure_warehouse creates it
+        for c in have.values():
+            w = want.get(c.name)
+            if w is not None and c.type != w.type:
+                problems.append(f"{name}: column {c.name} is {c.type}, this version expects {w.type}")
+            elif not c.nullable and c.default is None and (w is None or w.nullable):
+                what = "is not in this version's schema and" if w is None else "is nullable in this version but"
+                problems.append(f"{name}: column {c.name} {what} NOT NULL without a default here: "
+                                "rows this version inserts would leave it empty")
+        missing = [c for c in want.values() if c.name not in have]
+        if not missing:
+            continue
+        rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        for c in missing:
+            if rows and (c.name in required or (not c.nullable and c.default is None)):
+                problems.append(f"{name}: column {c.name} {c.type} is new and required, but the {rows:,} row(s) "
+                                "already there have no value for it")
+        if len(have) > len(want) - len(missing):
+            # Columns this version does not know (a newer version's, or added by hand) are left alone: every insert
+            # names its columns. The new ones are appended after them; the raw contract names the unknown ones.
+            steps += [f"ALTER TABLE {name} ADD COLUMN {c.name} {c.type}{f' DEFAULT {c.default}' if c.default else ''}"
+                      for c in missing]
+        else:
+            # Rebuilt in this version's column order (what the raw contracts' schema check expects; ADD COLUMN
+            # would append at the end): renamed, created anew, its rows copied by name, the old one dropped.
+            old = f"{table}__before_upgrade"
+            steps += [f"ALTER TABLE {name} RENAME TO {old}", ddl,
+                      f"INSERT INTO {name} BY NAME SELECT * FROM {schema}.{old}", f"DROP TABLE {schema}.{old}"]
+        notes += [f"{name}: added column {c.name} {c.type} ({c.default or 'NULL'} in {rows:,} existing row(s))"
+                  for c in missing]
+    return steps, notes, problems
+
+
+def _upgrade_refusal(con: duckdb.DuckDBPyConnection, problems: list[str]) -> str:
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    where = path or "the warehouse"
+    return "\n".join([
+        f"{where} was built by another version of the project; its tables cannot be upgraded in place "
+        "(nothing was changed):",
+        *(f"  {p}" for p in problems),
+        f"Rebuild it from the landing files: move {where} (and its .wal file, if any) aside, keeping it until "
+        "the new one is checked, then run `procure run`, which loads every file in the landing area into a new "
+        "warehouse. Files loaded with `procure ingest --mapping` from outside the landing area must be loaded "
+        "again the same way; retracted loads whose files are still in the landing area come back.",
+    ])
 
 
 def _entity_for(name: str) -> str | None:
@@ -248,7 +381,7 @@ def cached_sha256(con: duckdb.DuckDBPyConnection, path: Path, remember: bool = T
     sha = file_sha256(path)
     if remember:
         con.execute("DELETE FROM raw._file_hashes WHERE path = ?", [key])
-        con.execute("INSERT INTO raw._file_hashes VALUES (?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO raw._file_hashes (path, file_bytes, mtime_ns, file_sha256, hashed_at) VALUES (?, ?, ?, ?, ?)",
                     [key, st.st_size, st.st_mtime_ns, sha, datetime.now(timezone.utc).replace(tzinfo=None)])
     return sha
 
@@ -439,18 +572,19 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
     con.execute("CREATE OR REPLACE TEMP TABLE _batch_files (_file_idx INTEGER, source VARCHAR, file VARCHAR, load_id VARCHAR)")
     con.executemany("INSERT INTO _batch_files VALUES (?, ?, ?, ?)",
                     [[i, p.lf.source, p.lf.relative, p.load_id] for i, p in enumerate(batch)])
-    lineage = "f.source, f.file, c._row_number, f.load_id, ?"
+    lineage = "f.source AS _source, f.file AS _file, c._row_number, f.load_id AS _load_id, ? AS _loaded_at"
     amount = e.amount_column
     con.execute("BEGIN TRANSACTION")
     try:
-        # Typed rows, in file order, with lineage.
+        # Typed rows, in file order, with lineage. Inserted BY NAME: a table an older version created and
+        # ensure_warehouse upgraded may hold its columns in another order.
         con.execute(
-            f"INSERT INTO raw.{e.name} SELECT {typed_columns(e, 'c')}, {lineage} FROM _checked c "
+            f"INSERT INTO raw.{e.name} BY NAME SELECT {typed_columns(e, 'c')}, {lineage} FROM _checked c "
             f"JOIN _batch_files f USING (_file_idx) WHERE c._reason IS NULL ORDER BY c._file_idx, c._row_number",
             [loaded_at],
         )
         con.execute(
-            f"INSERT INTO quarantine.{e.name} SELECT {', '.join('c.' + c.name for c in e.columns)}, {lineage}, "
+            f"INSERT INTO quarantine.{e.name} BY NAME SELECT {', '.join('c.' + c.name for c in e.columns)}, {lineage}, "
             f"c._reason, c._columns FROM _checked c JOIN _batch_files f USING (_file_idx) "
             f"WHERE c._reason IS NOT NULL ORDER BY c._file_idx, c._row_number",
             [loaded_at],
@@ -472,7 +606,7 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
             ledger.append([p.load_id, p.lf.source, e.name, p.lf.relative, p.sha, p.size, rows_in, rows_loaded,
                            rows_quarantined, amount_loaded, amount_quarantined, "; ".join(p.prepared.messages) or None,
                            p.started, loaded_at])
-        con.executemany("INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
+        con.executemany(f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -494,7 +628,7 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
 def _record_rejected(con, lf: LandingFile, e: Entity, load_id: str, sha: str, size: int, started: datetime, message: str) -> FileLoad:
     finished = datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute(
-        "INSERT INTO raw._loads VALUES (?, ?, ?, ?, ?, ?, 'rejected', 0, 0, 0, NULL, NULL, ?, ?, ?)",
+        f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'rejected', 0, 0, 0, NULL, NULL, ?, ?, ?)",
         [load_id, lf.source, e.name, lf.relative, sha, size, message, started, finished],
     )
     return FileLoad(e.name, lf.relative, "rejected", load_id=load_id, message=message)
@@ -516,7 +650,7 @@ def ingest(
         wanted = set(entities)
         files = [f for f in files if f.entity in wanted]
     with connect(warehouse_path) as con, tempfile.TemporaryDirectory(prefix="procure-ingest-") as tmp:
-        ensure_warehouse(con)
+        report.upgraded = ensure_warehouse(con)
         hashes: dict[Path, str] = {}  # a mapped file gives several entities: hash it once
         done = 0
         for batch in _batches(files):

@@ -30,6 +30,8 @@ def ingest_landing(context: dg.AssetExecutionContext):
             context.log.info(f"ingesting [{done + 1}/{total}] {name}")
 
     report = ingest(settings.landing, settings.warehouse, entities=wanted, progress=progress)
+    for note in report.upgraded:
+        context.log.warning(f"upgraded the warehouse: {note}")
     for problem in report.unrecognised:
         context.log.warning(f"not loaded: {problem}")
     for problem in report.mapping_errors:
