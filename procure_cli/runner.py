@@ -92,9 +92,9 @@ def close_interrupted_runs(instance) -> list[str]:
     Without it the next run waits forever ("Step blocked by limit for pool duckdb_writer": the pool has one slot,
     and nothing frees a dead in-process run's). Call it holding the warehouse lock: a `procure run` holds that
     lock for its whole life, so one that still looks started while we hold it has died. Runs launched by the
-    daemon or the UI are left to Dagster's run monitoring (orchestration/dagster.yaml), except that the pool slots
-    of any run that has ended are given back. The killed runs' materialisations stay recorded: the next run
-    rebuilds from them.
+    daemon or the UI are not marked (their process may live on; an operator terminates a dead one in the UI), but
+    the pool slots of any run that has ended are given back. The killed runs' materialisations stay recorded: the
+    next run rebuilds from them.
     """
     from dagster import DagsterRunStatus, RunsFilter
 

@@ -292,8 +292,14 @@ def test_killed_runs_converge_to_the_uninterrupted_run_and_readers_always_see_a_
                 assert trial.landed == "publication", f"{trial.describe()}: a new snapshot, but not from publication"
             with warehouse_lock("fault test probe", timeout_s=0, warehouse=home / "warehouse" / "procure.duckdb"):
                 pass
+            if number == 0:  # the operator's view of it
+                status = subprocess.run([str(BIN / "procure"), "status"], env=procure_env(home), capture_output=True,
+                                        text=True, timeout=300)
+                assert f"last run: {killed_run} interrupted" in " ".join(status.stdout.split()), status.stdout
             again = run(home)
             assert again.returncode == 0, f"{trial.describe()}: the run after the kill failed:\n{again.stdout}{again.stderr}"
+            if killed_run is not None and "an earlier run was killed half-way" not in " ".join(again.stdout.split()):
+                trial.problems.append("the run after the kill did not say it found the killed run")
         finally:
             readers.stop.set()
             readers.join(timeout=30)
