@@ -114,6 +114,11 @@ CASES: dict[str, Case] = {
         {BAD: csv_text(row("X1") + ",zzz", header=H + ",mystery")},
         {BAD: [Outcome("loaded", 1, 1, message=("ignored columns not in the canonical schema: mystery",))]},
         raw={"X1": ("Acme", Decimal("10.00"))}),
+    "SQL in a header and in the values (taken as text, never run)": Case(
+        {BAD: csv_text(row("Q1", payee="Robert'); DROP TABLE raw._loads; --") + ",1; DROP TABLE raw.payments",
+                       header=H + ',"x""); DROP TABLE raw.payments; --"')},
+        {BAD: [Outcome("loaded", 1, 1, message=("ignored columns not in the canonical schema: x", "); DROP TABLE raw.payments; --"))]},
+        raw={"Q1": ("Robert'); DROP TABLE raw._loads; --", Decimal("10.00"))}),
     "duplicate column names": Case(
         {BAD: csv_text(row() + ",11.00", header=H + ",amount")},
         {BAD: [Outcome("rejected", message=(BAD, "header has the column 'amount' twice"))]}),
