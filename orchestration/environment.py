@@ -5,6 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from orchestration.dbt_child import real_dbt
 from warehouse.settings import REPO_ROOT, get_settings
 
 DAGSTER_YAML_TEMPLATE = Path(__file__).with_name("dagster.yaml")
@@ -32,9 +33,10 @@ def ensure_dagster_home(home: Path) -> None:
 
 
 def dbt_executable() -> str:
-    """The dbt next to this interpreter (the repo's virtualenv), even when it is not on PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+    """How to start dbt: `procure-dbt` (installed with the project), which makes dbt die with the process that
+    started it (see orchestration/dbt_child.py); the plain dbt of this virtualenv or PATH where it is missing."""
+    launcher = Path(sys.executable).parent / "procure-dbt"
+    return str(launcher) if launcher.exists() else real_dbt()
 
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"

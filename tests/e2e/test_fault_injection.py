@@ -1,14 +1,18 @@
-"""Fault injection: `procure run` killed (SIGKILL, its whole process group: the run and its dbt) at seeded random
-points in ingestion, the gates, dbt and publication, then run again.
+"""Fault injection: `procure run` killed (SIGKILL) at seeded random points in ingestion, the gates, dbt and
+publication, then run again. Half the trials kill the whole process group (the run and its dbt, as a machine stop
+or a container kill does), half the run's process alone (`kill -9 <pid>`, the OOM killer), whose dbt must then die
+with it (orchestration/dbt_child.py) rather than write on as an orphan.
 
 Every trial starts from the same warehouse (the default data published once) with the same late delivery (two
 files of late goods receipts). The reference is one uninterrupted run of that delivery. In each trial:
 
 - the kill point: the trial's stage (ingestion, the raw gate, dbt, the gate on the marts and KPIs, publication in
   turn), and a seeded random fraction of that stage's length in the reference run, counted from the moment the
-  trial's run starts the stage (read from the Dagster event log as the run writes it);
-- right after the kill: current.duckdb is a complete snapshot that verifies (the old one or the new one), the
-  warehouse lock is free;
+  trial's run starts the stage (read from the Dagster event log as the run writes it); what is killed: the process
+  group in trials 0-4, 10-14, the run's process alone in trials 5-9, 15-19;
+- right after the kill: the run's dbt died with it (it did not end by itself later, as a dbt orphaned by the kill
+  does at its next log line, its output pipe broken), no process the run started is left, current.duckdb is a complete snapshot that verifies
+  (the old one or the new one), the warehouse lock is free;
 - after `procure run` again: the published tables equal the reference's (row for row, build metadata aside), the
   load ledger equals the reference's (no file loaded twice or lost), raw and quarantine hold exactly the rows the
   ledger says, the killed Dagster run is marked failed, the killed publication left no temporary file, the current
@@ -20,7 +24,9 @@ PROCURE_FAULT_SEED and PROCURE_FAULT_TRIALS (default 20) change the draw; a fail
 seed, stage and delay, so `PROCURE_FAULT_SEED=<seed> PROCURE_FAULT_TRIALS=1` replays it.
 """
 
+import contextlib
 import csv
+import ctypes
 import json
 import os
 import random
@@ -197,16 +203,18 @@ class Trial:
     seed: int
     stage: str
     fraction: float
+    target: str  # "process group" or "process"
     landed: str = ""
     after_kill_snapshot: str = ""
     published_before_kill: bool = False
     status_at_kill: str = ""  # the killed Dagster run's status right after the kill (STARTED unless it had ended)
+    survivors: list[str] = field(default_factory=list)  # processes of the killed run that did not die with it
     reads: int = 0
     problems: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        return (f"trial {self.number} (PROCURE_FAULT_SEED={self.seed}): killed {self.fraction:.0%} into {self.stage}, "
-                f"landed in {self.landed}")
+        return (f"trial {self.number} (PROCURE_FAULT_SEED={self.seed}): {self.target} killed {self.fraction:.0%} into "
+                f"{self.stage}, landed in {self.landed}")
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +249,68 @@ def reference(base, tmp_path_factory):
             "rows": published_rows(home / "published" / "current.duckdb"), "ledger": ledger(home)}
 
 
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+
+
+def adopt_orphans(on: bool) -> None:
+    """While on, the processes orphaned under this one become its children (Linux), so it learns how they ended."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def in_session(sid: int) -> dict[int, str]:
+    """The processes of a session and their states, ended ones not yet reaped included ("Z"); `procure run` starts
+    a session: every process it starts is in it."""
+    pids = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[3]) == sid:  # fields: state, parent, process group, session, ...
+            pids[int(stat.parent.name)] = fields[0]
+    return pids
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:120]
+    except (FileNotFoundError, ProcessLookupError):
+        return f"process {pid}"
+
+
+def runs_dbt(command: str) -> bool:
+    return any(Path(word).name in ("dbt", "procure-dbt") for word in command.split()[:2])
+
+
+def outlived(sid: int, running: dict[int, str]) -> list[str]:
+    """Wait for the processes left in the killed run's session (orphans: this process adopted them) and return
+    those that outlived the run: a dbt running at the kill that did not die with the run (by the kill's SIGKILL,
+    or the one dbt asks for when its parent ends), anything still running two minutes after the kill. Dagster's
+    own helpers (the `tail` of its compute logs, ended by its orphan watcher; Python's resource tracker, ended when
+    its pipe closes) may end by themselves: they do not touch the warehouse."""
+    problems = []
+    deadline = time.monotonic() + 120
+    for pid in in_session(sid):
+        command = running.get(pid)  # None: it had ended before the kill (its parent had not reaped it yet)
+        try:
+            while (status := os.waitpid(pid, os.WNOHANG))[0] == 0:
+                if time.monotonic() > deadline:
+                    problems.append(f"{command or pid}: still running 2 minutes after the kill")
+                    os.kill(pid, signal.SIGKILL)
+                    deadline = float("inf")
+                time.sleep(0.02)
+        except ChildProcessError:  # not adopted: only possible if it was not orphaned, i.e. not ours to judge
+            continue
+        if command is not None and runs_dbt(command) and not (os.WIFSIGNALED(status[1]) and os.WTERMSIG(status[1]) == signal.SIGKILL):
+            problems.append(f"{command}: outlived the run, then ended by itself (wait status {status[1]})")
+    return problems
+
+
 def kill_during(home: Path, trial: Trial, windows: dict[str, float], log: Path) -> str:
-    """Start `procure run`, SIGKILL its process group `fraction` of the stage's length into the stage; the run id."""
+    """Start `procure run`, SIGKILL it (its process group, or its process alone) `fraction` of the stage's length
+    into the stage; wait for every process it started and record those that did not die with it; the run id."""
     events = Events(home)
     known = events.run_ids()
     with open(log, "w") as out:
@@ -251,6 +319,7 @@ def kill_during(home: Path, trial: Trial, windows: dict[str, float], log: Path) 
     run_id = None
     deadline = time.monotonic() + 900
     try:
+        adopt_orphans(True)
         while proc.poll() is None and time.monotonic() < deadline:
             if run_id is None:
                 run_id = next(iter(events.run_ids() - known), None)
@@ -258,14 +327,22 @@ def kill_during(home: Path, trial: Trial, windows: dict[str, float], log: Path) 
                 time.sleep(trial.fraction * windows[trial.stage])
                 break
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)
+        running = {pid: command_line(pid) for pid, state in in_session(proc.pid).items() if state != "Z"}
+        if trial.target == "process group":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        trial.survivors = outlived(proc.pid, running)
         if run_id is None:
             run_id = next(iter(events.run_ids() - known), None)
         trial.landed = running_stage(events.steps(run_id)) if run_id else "before the Dagster run started"
         trial.published_before_kill = bool(run_id) and events.published(run_id)
         trial.status_at_kill = events.status(run_id) if run_id else ""
     finally:
+        adopt_orphans(False)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # (anything still running, so that the next trial starts clean)
         events.close()
     assert proc.returncode == -signal.SIGKILL, f"{trial.describe()}: the run ended by itself before the kill ({log})"
     return run_id
@@ -279,7 +356,8 @@ def test_killed_runs_converge_to_the_uninterrupted_run_and_readers_always_see_a_
     trials = []
     for number in range(TRIALS):
         seed = SEED + number  # consecutive seeds aim at each stage in turn
-        trial = Trial(number, seed, STAGES[seed % len(STAGES)], random.Random(seed).uniform(0.0, 0.9))
+        trial = Trial(number, seed, STAGES[seed % len(STAGES)], random.Random(seed).uniform(0.0, 0.9),
+                      "process" if (number // len(STAGES)) % 2 else "process group")
         trials.append(trial)
         home = tmp_path / f"trial{number:02d}"
         shutil.copytree(base, home, symlinks=True)
@@ -288,6 +366,7 @@ def test_killed_runs_converge_to_the_uninterrupted_run_and_readers_always_see_a_
         readers.start()
         try:
             killed_run = kill_during(home, trial, reference["windows"], tmp_path / f"trial{number:02d}.log")
+            assert not trial.survivors, f"{trial.describe()}: processes of the killed run live on: {trial.survivors}"
             # Right after the kill: a whole snapshot is current, old or new; the lock died with the run.
             trial.after_kill_snapshot = verify_snapshot(home / "published" / "current.duckdb")
             if trial.after_kill_snapshot != base_snapshot and not trial.published_before_kill:
