@@ -11,8 +11,8 @@ files of late goods receipts). The reference is one uninterrupted run of that de
   trial's run starts the stage (read from the Dagster event log as the run writes it); what is killed: the process
   group in trials 0-4, 10-14, the run's process alone in trials 5-9, 15-19;
 - right after the kill: the run's dbt died with it (it did not end by itself later, as a dbt orphaned by the kill
-  does at its next log line, its output pipe broken), no process the run started is left, current.duckdb is a complete snapshot that verifies
-  (the old one or the new one), the warehouse lock is free;
+  does at its next log line, its output pipe broken), no process the run started is left, current.duckdb is a
+  complete snapshot that verifies (the old one or the new one), the warehouse lock is free;
 - after `procure run` again: the published tables equal the reference's (row for row, build metadata aside), the
   load ledger equals the reference's (no file loaded twice or lost), raw and quarantine hold exactly the rows the
   ledger says, the killed Dagster run is marked failed, the killed publication left no temporary file, the current
@@ -303,7 +303,8 @@ def outlived(sid: int, running: dict[int, str]) -> list[str]:
                 time.sleep(0.02)
         except ChildProcessError:  # not adopted: only possible if it was not orphaned, i.e. not ours to judge
             continue
-        if command is not None and runs_dbt(command) and not (os.WIFSIGNALED(status[1]) and os.WTERMSIG(status[1]) == signal.SIGKILL):
+        killed = os.WIFSIGNALED(status[1]) and os.WTERMSIG(status[1]) == signal.SIGKILL
+        if command is not None and runs_dbt(command) and not killed:
             problems.append(f"{command}: outlived the run, then ended by itself (wait status {status[1]})")
     return problems
 
