@@ -9,7 +9,9 @@ tests/test_generated_docs.py fails while a committed copy is stale. What an enti
 - one row per file row: (_load_id, _row_number) unique. The entity key is *not* unique in raw, not even within
   one load: raw keeps every version of a record across loads, and the loader keeps a file's repeated keys
   (staging's latest_version() picks the last row), so the key's uniqueness is checked on the marts instead;
-- allowed values (compared on the trimmed text, as the loader validates it) and min / max ranges;
+- allowed values (compared on the trimmed text, as the loader validates it), min / max ranges and not_before
+  (a date that may not precede another of the row). Date windows are not repeated here: they are relative to
+  the day of loading, and the loader enforces them;
 - reconciliation with the ledger, per load of the entity: rows_loaded = rows in raw with that _load_id,
   rows_quarantined = rows in quarantine, rows_in = loaded + quarantined, and no raw or quarantine row of a
   load the ledger does not know; for entities with an amount column, amount_loaded = sum of the amount in raw
@@ -113,7 +115,7 @@ LEFT JOIN quarantined AS q ON q.load_id IS NOT DISTINCT FROM k.load_id
 WHERE l.load_id IS NULL
     OR l.rows_loaded <> coalesce(r.n, 0)
     OR l.rows_quarantined <> coalesce(q.n, 0)
-    OR (l.status <> 'retracted' AND l.rows_in <> l.rows_loaded + l.rows_quarantined)
+    OR (l.status = 'loaded' AND l.rows_in <> l.rows_loaded + l.rows_quarantined)
 """
 
 
@@ -199,6 +201,14 @@ def render_entity_contract(e: Entity) -> str:
             "      query: |",
             *_literal(_amount_query(e), "        "),
         ]
+    for c in e.columns:
+        if c.not_before:  # a row-level rule the loader enforces; it holds whatever the day
+            lines += [
+                "  - failed_rows:",
+                f"      name: {c.name} not before {c.not_before}",
+                f"      qualifier: {c.name}_not_before",
+                f"      expression: {c.name} < {c.not_before}",
+            ]
     if e.freshness:
         lines += [
             "  - failed_rows:",
@@ -271,7 +281,11 @@ def render_ledger_contract() -> str:
         "  - failed_rows:",
         "      name: rows_in = rows_loaded + rows_quarantined",
         "      qualifier: rows_add_up",
-        "      expression: rows_in <> rows_loaded + rows_quarantined",
+        "      expression: status <> 'rejected' AND rows_in <> rows_loaded + rows_quarantined",
+        "  - failed_rows:",
+        "      name: duplicates are quarantined rows",
+        "      qualifier: duplicates",
+        "      expression: rows_duplicate < 0 OR rows_duplicate > rows_quarantined",
         "  - failed_rows:",
         "      name: rejected loads loaded nothing",
         "      qualifier: rejected_empty",

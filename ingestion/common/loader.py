@@ -26,7 +26,7 @@ import yaml
 from ingestion.common.parsing import sql_ident, sql_literal, typed_columns, typed_name, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
 from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOptions, describe_sources, load_mapping
-from ingestion.files.mapping import missing_sources, select_sql
+from ingestion.files.mapping import filter_sql, missing_sources, select_sql
 from ingestion.files.readers import ReadError, read_table
 from warehouse.connection import connect
 
@@ -40,15 +40,16 @@ CREATE TABLE IF NOT EXISTS raw._loads (
   file VARCHAR NOT NULL,
   file_sha256 VARCHAR NOT NULL,
   file_bytes BIGINT NOT NULL,
-  status VARCHAR NOT NULL,           -- loaded | rejected
-  rows_in BIGINT NOT NULL,
+  status VARCHAR NOT NULL,           -- loaded | rejected | retracted
+  rows_in BIGINT NOT NULL,           -- data rows of the file (a rejected file: the rows read, 0 when unreadable)
   rows_loaded BIGINT NOT NULL,
   rows_quarantined BIGINT NOT NULL,
   amount_loaded DECIMAL(38,2),       -- sum of the entity's amount column over loaded rows
   amount_quarantined DECIMAL(38,2),  -- same over quarantined rows whose amount parses
   message VARCHAR,
   started_at TIMESTAMP NOT NULL,
-  finished_at TIMESTAMP NOT NULL
+  finished_at TIMESTAMP NOT NULL,
+  rows_duplicate BIGINT              -- of rows_quarantined: exact copies of an earlier row of the same file
 )
 """
 
@@ -67,7 +68,8 @@ CREATE TABLE IF NOT EXISTS raw._file_hashes (
 # The ledger's inserts name their columns (as the entity tables' do): a ledger an older version created and
 # ensure_warehouse upgraded may hold its columns in another order.
 LEDGER_INSERT = ("INSERT INTO raw._loads (load_id, source, entity, file, file_sha256, file_bytes, status, rows_in, "
-                 "rows_loaded, rows_quarantined, amount_loaded, amount_quarantined, message, started_at, finished_at)")
+                 "rows_loaded, rows_quarantined, amount_loaded, amount_quarantined, message, started_at, finished_at, "
+                 "rows_duplicate)")
 
 SUPPORTED_SUFFIXES = {".csv"}  # canonical files (named after their entity); mapped files may be of any format
 MAPPING_SUFFIXES = {".yml", ".yaml"}
@@ -76,7 +78,12 @@ OCDS_ENTITIES = ("agencies", "suppliers", "requisitions", "solicitations", "bids
 
 
 class IngestionError(Exception):
-    """A problem with a whole file (not a row) that the user must fix."""
+    """A problem with a whole file (not a row) that the user must fix; `rows_in` is the number of data rows when
+    the file could be read (recorded in the ledger for a rejected file)."""
+
+    def __init__(self, message: str, rows_in: int = 0):
+        super().__init__(message)
+        self.rows_in = rows_in
 
 
 class WarehouseUpgradeError(IngestionError):
@@ -94,6 +101,7 @@ class FileLoad:
     load_id: str | None = None
     message: str = ""
     samples: list[str] = field(default_factory=list)  # "file:row column: reason" for a few quarantined rows
+    rows_duplicate: int = 0  # of rows_quarantined: exact copies of an earlier row of the file
 
 
 @dataclass
@@ -230,23 +238,36 @@ def _upgrade_plan(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str],
         have, want, name = found.get((schema, table)), canonical[(schema, table)], f"{schema}.{table}"
         if have is None:
             continue  # a new table: ensure_warehouse creates it
+        retyped = []
         for c in have.values():
             w = want.get(c.name)
             if w is not None and c.type != w.type:
-                problems.append(f"{name}: column {c.name} is {c.type}, this version expects {w.type}")
+                # A type this version widened (e.g. prices from 4 to 6 decimals) is upgraded when every value
+                # already there survives the cast unchanged; anything else is refused.
+                widening = c.type.startswith("DECIMAL") and w.type.startswith("DECIMAL")
+                lost = widening and con.execute(
+                    f"SELECT count(*) FROM {name} WHERE {c.name} IS NOT NULL AND "
+                    f"TRY_CAST({c.name} AS {w.type}) IS DISTINCT FROM {c.name}").fetchone()[0]
+                if not widening:
+                    problems.append(f"{name}: column {c.name} is {c.type}, this version expects {w.type}")
+                elif lost:
+                    problems.append(f"{name}: column {c.name} is {c.type}, this version expects {w.type} "
+                                    f"({lost:,} value(s) would change)")
+                else:
+                    retyped.append(c)
             elif not c.nullable and c.default is None and (w is None or w.nullable):
                 what = "is not in this version's schema and" if w is None else "is nullable in this version but"
                 problems.append(f"{name}: column {c.name} {what} NOT NULL without a default here: "
                                 "rows this version inserts would leave it empty")
         missing = [c for c in want.values() if c.name not in have]
-        if not missing:
+        if not missing and not retyped:
             continue
         rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         for c in missing:
             if rows and (c.name in required or (not c.nullable and c.default is None)):
                 problems.append(f"{name}: column {c.name} {c.type} is new and required, but the {rows:,} row(s) "
                                 "already there have no value for it")
-        if len(have) > len(want) - len(missing):
+        if len(have) > len(want) - len(missing) and not retyped:
             # Columns this version does not know (a newer version's, or added by hand) are left alone: every insert
             # names its columns. The new ones are appended after them; the raw contract names the unknown ones.
             steps += [f"ALTER TABLE {name} ADD COLUMN {c.name} {c.type}{f' DEFAULT {c.default}' if c.default else ''}"
@@ -257,8 +278,13 @@ def _upgrade_plan(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str],
             old = f"{table}__before_upgrade"
             steps += [f"ALTER TABLE {name} RENAME TO {old}", ddl,
                       f"INSERT INTO {name} BY NAME SELECT * FROM {schema}.{old}", f"DROP TABLE {schema}.{old}"]
+        if len(have) > len(want) - len(missing) and retyped:
+            problems.append(f"{name}: columns this version does not know ({', '.join(c for c in have if c not in want)}) "
+                            f"and columns whose type changed ({', '.join(c.name for c in retyped)}): rebuild it")
         notes += [f"{name}: added column {c.name} {c.type} ({c.default or 'NULL'} in {rows:,} existing row(s))"
                   for c in missing]
+        notes += [f"{name}: column {c.name} {c.type} -> {want[c.name].type} ({rows:,} existing row(s), no value changed)"
+                  for c in retyped]
     return steps, notes, problems
 
 
@@ -442,17 +468,24 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
     text_path, header = _read_cached(lf, sha, fmt, m.read, tmpdir)
     missing = missing_sources(m, header)
     if missing:
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(text_path)]).fetchone()[0]
         raise IngestionError(
             f"{lf.relative}: the mapping {m.path} names column(s) the file does not have: {', '.join(missing)}; "
-            f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}"
-        )
+            f"the file's columns: {', '.join(repr(h) for h in header if h != '_row_number')}", rows_in=rows)
     text = str(text_path)
     select = select_sql(em, header, f"read_parquet({sql_literal(text)})", m.read.null_values)
     messages = [f"mapping {m.path} (sha256 {m.sha256[:12]})"]
-    if em.distinct:
+    if em.rows or em.distinct or em.group_by:
         file_rows = con.execute("SELECT count(*) FROM read_parquet(?)", [text]).fetchone()[0]
+    if em.rows:
+        kept = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(text)}) "
+                           f"WHERE {filter_sql(em.rows, header)}").fetchone()[0]
+        messages.append(f"{file_rows - kept:,} of {file_rows:,} file row(s) left out by the mapping ({em.rows.describe()})")
+    if em.distinct or em.group_by:
         rows = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
-        messages.append(f"distinct: {rows} row(s) from {file_rows} file row(s) (one per {', '.join(e.primary_key)})")
+        keys = em.group_by or e.primary_key
+        what = "distinct" if em.distinct else "group_by"
+        messages.append(f"{what}: {rows:,} row(s) from {file_rows:,} file row(s) (one per {', '.join(keys)})")
     labels = {c: f"{c} ({how})" for c, how in describe_sources(em).items() if how != "constant"}
     return _Prepared(select, {s.target for s in em.columns}, messages, labels)
 
@@ -544,7 +577,8 @@ def load_files(con: duckdb.DuckDBPyConnection, files: list[tuple[LandingFile, st
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if not message.startswith(lf.relative):
                 message = f"{lf.relative}: cannot be read: {message}"
-            results[i] = _record_rejected(con, lf, e, load_id, sha, size, started, message)
+            results[i] = _record_rejected(con, lf, e, load_id, sha, size, started, message,
+                                          rows_in=getattr(exc, "rows_in", 0))
             continue
         batch_shas[sha] = lf.relative
         pending.append((i, _Pending(lf, sha, load_id, size, started, prepared)))
@@ -564,8 +598,15 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
         labels.update(p.prepared.labels)
     text = " UNION ALL BY NAME ".join(f"SELECT *, {i} AS _file_idx FROM ({p.prepared.select})" for i, p in enumerate(batch))
     con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS {text}")
+    text_columns = {r[0] for r in con.execute("DESCRIBE _text").fetchall()}
     carry = ("_file_idx", "_location") if has_location else ("_file_idx",)
+    if "_mapping_reason" in text_columns:  # an aggregating mapping: what a group's rows got wrong
+        carry += ("_mapping_reason", "_mapping_columns")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', present, labels, carry=carry)}")
+    if "_mapping_reason" in text_columns:
+        con.execute("UPDATE _checked SET _reason = concat_ws('; ', _mapping_reason, _reason), "
+                    "_columns = concat_ws(',', _mapping_columns, _columns) WHERE _mapping_reason IS NOT NULL")
+    duplicates = _quarantine_duplicate_keys(con, e)
     if has_location:  # OCDS: say where in the JSON each quarantined row came from
         con.execute("UPDATE _checked SET _reason = coalesce(_location || ': ', '') || _reason WHERE _reason IS NOT NULL")
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -597,16 +638,18 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
                 f"count(*) FILTER (WHERE _reason IS NOT NULL){sums} FROM _checked GROUP BY _file_idx"
             ).fetchall()
         }
+        notes = _noted(con)
         ledger = []
         for i, p in enumerate(batch):
             rows_in, rows_loaded, rows_quarantined, amount_loaded, amount_quarantined = counts.get(i, (0, 0, 0, None, None))
             if rows_in != rows_loaded + rows_quarantined:  # cannot happen by construction; never let it pass silently
                 raise IngestionError(f"{p.lf.relative}: reconciliation failed: {rows_in} in, {rows_loaded} loaded, "
                                      f"{rows_quarantined} quarantined")
+            messages = p.prepared.messages + duplicates.get(i, ([], 0))[0] + notes.get(i, [])
             ledger.append([p.load_id, p.lf.source, e.name, p.lf.relative, p.sha, p.size, rows_in, rows_loaded,
-                           rows_quarantined, amount_loaded, amount_quarantined, "; ".join(p.prepared.messages) or None,
-                           p.started, loaded_at])
-        con.executemany(f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
+                           rows_quarantined, amount_loaded, amount_quarantined, "; ".join(messages) or None,
+                           p.started, loaded_at, duplicates.get(i, ([], 0))[1]])
+        con.executemany(f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?, ?, ?, ?, ?)", ledger)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -620,18 +663,107 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
         samples.setdefault(idx, []).append(f"{batch[idx].lf.relative}:{row_number} [{columns}] {reason}")
     return [
         FileLoad(e.name, p.lf.relative, "loaded", *(int(x) for x in counts.get(i, (0, 0, 0))[:3]), p.load_id,
-                 "; ".join(p.prepared.messages), samples.get(i, []))
+                 "; ".join(p.prepared.messages + duplicates.get(i, ([], 0))[0] + notes.get(i, [])), samples.get(i, []),
+                 duplicates.get(i, ([], 0))[1])
         for i, p in enumerate(batch)
     ]
 
 
-def _record_rejected(con, lf: LandingFile, e: Entity, load_id: str, sha: str, size: int, started: datetime, message: str) -> FileLoad:
+def _key_sql(e: Entity) -> list[str]:
+    """The primary key as staging compares it (strings trimmed; staging's latest_version() keeps one row per key)."""
+    return [f"trim({typed_name(k)})" if e.column(k).type == "string" else typed_name(k) for k in e.primary_key]
+
+
+def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, e: Entity) -> dict[int, tuple[list[str], int]]:
+    """Rows of one file that share a primary key are never left for staging's "latest version wins" to pick from:
+    exact copies of an earlier row (every value the same) are quarantined as duplicates of it (the first loads);
+    rows of one key whose values differ are all quarantined, naming each other, because nothing says which is
+    right (a mapping that knows, e.g. account-assignment splits of one PO line, aggregates them or widens the
+    key). Returns per file index the ledger messages and the number of exact duplicates."""
+    keys = _key_sql(e)
+    found = con.execute(
+        f"SELECT count(*) FROM (SELECT _file_idx FROM _checked WHERE _reason IS NULL "
+        f"GROUP BY _file_idx, {', '.join(keys)} HAVING count(*) > 1)"
+    ).fetchone()[0]
+    if not found:
+        return {}
+    values = [f"trim({typed_name(c.name)})" if c.type == "string" else typed_name(c.name) for c in e.columns]
+    key_text = " || ', ' || ".join(f"{sql_literal(k + '=')} || coalesce(CAST({expr} AS VARCHAR), '')"
+                                    for k, expr in zip(e.primary_key, keys))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dups AS
+        WITH candidates AS (
+            SELECT *, {key_text} AS _key FROM _checked WHERE _reason IS NULL
+        ),
+        repeated AS (
+            SELECT _file_idx, _key FROM candidates GROUP BY _file_idx, _key HAVING count(*) > 1
+        ),
+        keyed AS (
+            SELECT c._file_idx, c._row_number, c._key,
+                   min(c._row_number) OVER (PARTITION BY c._file_idx, {', '.join('c.' + v if v.startswith('_') else v.replace('trim(', 'trim(c.') for v in values)}) AS _first_same
+            FROM candidates AS c JOIN repeated AS r ON c._file_idx = r._file_idx AND c._key = r._key
+        ),
+        versions AS (  -- the distinct versions of each key: their first rows
+            SELECT _file_idx, _key, list(_row_number ORDER BY _row_number) AS _rows, count(*) AS _n
+            FROM keyed WHERE _row_number = _first_same GROUP BY _file_idx, _key
+        )
+        SELECT k._file_idx, k._row_number, k._key, v._n > 1 AS _conflict, k._first_same, v._rows
+        FROM keyed AS k JOIN versions AS v USING (_file_idx, _key)
+        WHERE v._n > 1 OR k._row_number <> k._first_same
+    """)
+    key_columns = ",".join(e.primary_key)
+    con.execute(f"""
+        UPDATE _checked AS c SET
+            _reason = CASE WHEN d._conflict
+                THEN d._key || ' is the key of rows ' || array_to_string(d._rows, ', ')
+                     || ' of this file, with different values: nothing says which is right (a mapping can aggregate '
+                     || 'such rows or take a wider key)'
+                     || CASE WHEN d._row_number <> d._first_same THEN ' (and row ' || d._first_same || ' has the same values)' ELSE '' END
+                ELSE 'exact duplicate of row ' || d._first_same || ' of this file (every value the same): the first copy loads' END,
+            _columns = {sql_literal(key_columns)}
+        FROM _dups AS d
+        WHERE c._file_idx = d._file_idx AND c._row_number = d._row_number
+    """)
+    out: dict[int, tuple[list[str], int]] = {}
+    for idx, exact, conflicting, example in con.execute(f"""
+        SELECT _file_idx, count(*) FILTER (WHERE NOT _conflict), count(*) FILTER (WHERE _conflict),
+               min(CASE WHEN _conflict THEN 'rows ' || array_to_string(_rows, ', ') END)
+        FROM _dups GROUP BY _file_idx
+    """).fetchall():
+        messages = []
+        if exact:
+            messages.append(f"{exact} exact duplicate row(s) quarantined (the first copy of each loaded)")
+        if conflicting:
+            messages.append(f"{conflicting} row(s) quarantined sharing a key ({key_columns}) with different values, "
+                            f"e.g. {example}")
+        out[idx] = (messages, int(exact))
+    return out
+
+
+def _noted(con: duckdb.DuckDBPyConnection) -> dict[int, list[str]]:
+    """Per file index: the values loaded after a stated rule changed them (e.g. quantities rounded), counted per
+    column with the first example, for the ledger message."""
+    out: dict[int, list[str]] = {}
+    for idx, column, n, example in con.execute("""
+        SELECT _file_idx, split_part(note, ': ', 1) AS column_label, count(*), min_by('row ' || _row_number || ' ' || note, _row_number)
+        FROM (SELECT _file_idx, _row_number, unnest(string_split(_notes, '; ')) AS note FROM _checked
+              WHERE _reason IS NULL AND _notes IS NOT NULL)
+        GROUP BY 1, 2 ORDER BY 1, 2
+    """).fetchall():
+        out.setdefault(idx, []).append(f"{column}: {n} value(s) rounded by the data dictionary's rule, e.g. {example}")
+    return out
+
+
+def _record_rejected(con, lf: LandingFile, e: Entity, load_id: str, sha: str, size: int, started: datetime, message: str,
+                     rows_in: int = 0) -> FileLoad:
+    """A file that cannot be loaded at all: its ledger row says why and how many rows it held (0 when it could
+    not be read), none of which is loaded or quarantined."""
     finished = datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute(
-        f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'rejected', 0, 0, 0, NULL, NULL, ?, ?, ?)",
-        [load_id, lf.source, e.name, lf.relative, sha, size, message, started, finished],
+        f"{LEDGER_INSERT} VALUES (?, ?, ?, ?, ?, ?, 'rejected', ?, 0, 0, NULL, NULL, ?, ?, ?, 0)",
+        [load_id, lf.source, e.name, lf.relative, sha, size, rows_in, message, started, finished],
     )
-    return FileLoad(e.name, lf.relative, "rejected", load_id=load_id, message=message)
+    return FileLoad(e.name, lf.relative, "rejected", rows_in=rows_in, load_id=load_id, message=message)
 
 
 def ingest(

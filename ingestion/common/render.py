@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.common.schema import LINEAGE_COLUMNS, load_schema
+from ingestion.common.schema import LINEAGE_COLUMNS, SCHEMA_FILE, describe_date_bound, load_schema
 from warehouse.settings import REPO_ROOT
 
 DATA_DICTIONARY = REPO_ROOT / "docs" / "data_dictionary.md"
@@ -26,11 +26,27 @@ def render_data_dictionary() -> str:
         "",
         "Every source adapter (synthetic generator, files, OCDS, Socrata, cooperative sales reports) maps its",
         "input onto these entities. Ingestion validates each row against this schema: a row with an empty",
-        "required field, a value that does not parse as its type, a value outside `allowed` or outside its range",
-        "goes to `quarantine.<entity>` with the reason and the column(s); every other row lands in `raw.<entity>`.",
+        "required field, a value that does not parse as its type, a value outside `allowed` or outside its range or",
+        "date window, or a date before the one it may not precede goes to `quarantine.<entity>` with the reason, the",
+        "column(s) and the value received; every other row lands in `raw.<entity>`. Two rows of one file with the same",
+        "primary key are quarantined too: an exact copy of an earlier row as a duplicate (the first copy loads), rows",
+        "of one key with different values all of them (nothing says which is right). Every rule that can be checked on",
+        "one row is checked here, at ingest: a bad row never blocks a publication.",
         "",
-        "Types: `string` VARCHAR; `integer` BIGINT; `money` DECIMAL(18,2); `price` DECIMAL(18,4); `date` DATE",
-        "(ISO `yyyy-mm-dd` in canonical files); `boolean` (`true/false`, `1/0`, `yes/no`, `y/n`).",
+        "Types: `string` VARCHAR; `integer` BIGINT; `money` DECIMAL(18,2); `price` DECIMAL(18,6) (unit prices,",
+        "quantities, rates); `date` DATE (ISO `yyyy-mm-dd` in canonical files); `boolean` (`true/false`, `1/0`,",
+        "`yes/no`, `y/n`).",
+        "",
+        "**Numbers as they are written.** `$`, thousands separators, accounting negatives `(12.00)` and `12.00-` are",
+        "understood. A value that is the binary-float spelling of a shorter one (spreadsheets and JSON writers print",
+        "552169.81 as `552169.81000000006`: 16 or more significant digits naming the same double) is read as the",
+        "shorter value. Money keeps 2 decimals and is never rounded: a value with more (that is not float noise) is",
+        "quarantined, saying so (a mapping can round it with `round:`). Prices and quantities keep 6 decimals; a value",
+        "with more is rounded half away from zero and the load's ledger message counts the values rounded, per column.",
+        "",
+        "**Date windows.** A date column accepts dates from `earliest` to `latest`; bounds are ISO dates or relative to",
+        "the day of loading (`today + 1 year`). Unless a column below says otherwise: "
+        + f"{describe_date_bound(_default_window()[0])} to {describe_date_bound(_default_window()[1])}.",
         "**Sensitive** columns (tax ids, bank details, personal contact data) stay in the working warehouse; the",
         "published snapshot drops them or carries a keyed hash where a join needs one.",
         "",
@@ -68,6 +84,13 @@ def render_data_dictionary() -> str:
                 rules.append(f">= {c.min}")
             if c.max is not None:
                 rules.append(f"<= {c.max}")
+            if c.type == "date" and (c.earliest or c.latest):
+                rules.append(f"{describe_date_bound(c.earliest) if c.earliest else '...'} to "
+                             f"{describe_date_bound(c.latest) if c.latest else '...'}")
+            if c.not_before:
+                rules.append(f"not before `{c.not_before}`")
+            if c.default is not None:
+                rules.append(f"empty = `{c.default}`")
             if c.references:
                 rules.append(f"refers to `{c.references}`")
             if c.sensitive:
@@ -76,6 +99,12 @@ def render_data_dictionary() -> str:
                 f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {'; '.join(rules)} | {c.description} |"
             )
     return "\n".join(out) + "\n"
+
+
+def _default_window() -> tuple[str, str]:
+    with open(SCHEMA_FILE, encoding="utf-8") as fh:
+        window = (yaml.safe_load(fh) or {}).get("date_window") or {}
+    return str(window.get("earliest", "")), str(window.get("latest", ""))
 
 
 def render_dbt_sources() -> str:

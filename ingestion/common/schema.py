@@ -4,6 +4,8 @@ Everything that needs to know the shape of an entity reads it from here: the loa
 raw DDL, the generated data dictionary and the generated dbt sources.
 """
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +19,17 @@ DUCKDB_TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
     "money": "DECIMAL(18,2)",
-    "price": "DECIMAL(18,4)",
+    "price": "DECIMAL(18,6)",
     "date": "DATE",
     "boolean": "BOOLEAN",
 }
+# Decimals kept by each decimal type. Money is never rounded at ingest (a value with more decimals is
+# quarantined, binary-float noise aside); prices and quantities are rounded to this scale (a rule the data
+# dictionary states; the load's ledger message counts the values rounded).
+DECIMAL_SCALES = {"money": 2, "price": 6}
+ROUNDED_TYPES = frozenset({"price"})
+# A date bound: an ISO date, or today plus a number of years or days ("+1y", "+90d", "today").
+_RELATIVE = re.compile(r"^(?:today|\+(\d+)([yd]))$")
 
 # Lineage columns every raw row carries (and quarantine rows too).
 LINEAGE_COLUMNS = [
@@ -47,10 +56,46 @@ class Column:
     sensitive: bool = False
     min: float | None = None
     max: float | None = None
+    earliest: str | None = None      # date columns: the earliest date accepted (ISO date or relative bound)
+    latest: str | None = None        # date columns: the latest date accepted
+    not_before: str | None = None    # date columns: another date column of the row this one may not precede
+    default: str | None = None       # the value an empty cell gets before validation
 
     @property
     def duckdb_type(self) -> str:
         return DUCKDB_TYPES[self.type]
+
+    def window(self, today: dt.date | None = None) -> tuple[dt.date | None, dt.date | None]:
+        """The (earliest, latest) dates this column accepts, resolved against `today` (default: the date now)."""
+        today = today or dt.date.today()
+        return resolve_date_bound(self.earliest, today), resolve_date_bound(self.latest, today)
+
+
+def resolve_date_bound(bound: str | None, today: dt.date) -> dt.date | None:
+    """'1990-01-01' -> that date; 'today', '+1y', '+90d' -> relative to `today` (29 February + 1y -> 28 February)."""
+    if bound is None:
+        return None
+    m = _RELATIVE.match(bound)
+    if m is None:
+        return dt.date.fromisoformat(bound)
+    if bound == "today":
+        return today
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "d":
+        return today + dt.timedelta(days=n)
+    try:
+        return today.replace(year=today.year + n)
+    except ValueError:
+        return today.replace(year=today.year + n, day=28)
+
+
+def describe_date_bound(bound: str) -> str:
+    """'+1y' -> 'today + 1 year' (for messages and the data dictionary)."""
+    m = _RELATIVE.match(bound)
+    if m is None or bound == "today":
+        return bound
+    n, unit = int(m.group(1)), {"y": "year", "d": "day"}[m.group(2)]
+    return f"today + {n} {unit}{'s' if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -76,13 +121,34 @@ class Entity:
         return [c.name for c in self.columns if c.required]
 
 
+def _bound(value, where: str) -> str | None:
+    """A date bound as written in the schema (YAML reads 1990-01-01 as a date) -> its text; validated."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if not _RELATIVE.match(text):
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise SchemaError(f"{where}: {text!r} is neither an ISO date nor a relative bound (today, +1y, +90d)") from None
+    return text
+
+
 def _parse(raw: dict) -> dict[str, Entity]:
     entities: dict[str, Entity] = {}
+    window = raw.get("date_window") or {}
+    default_earliest = _bound(window.get("earliest"), "date_window.earliest")
+    default_latest = _bound(window.get("latest"), "date_window.latest")
     for name, spec in raw["entities"].items():
         cols = []
         for c in spec["columns"]:
             if c["type"] not in DUCKDB_TYPES:
                 raise SchemaError(f"{name}.{c['name']}: unknown type {c['type']!r}; use one of {sorted(DUCKDB_TYPES)}")
+            where = f"{name}.{c['name']}"
+            is_date = c["type"] == "date"
+            for key in ("earliest", "latest", "not_before"):
+                if key in c and not is_date:
+                    raise SchemaError(f"{where}: {key} applies to date columns only")
             cols.append(
                 Column(
                     name=c["name"],
@@ -94,6 +160,10 @@ def _parse(raw: dict) -> dict[str, Entity]:
                     sensitive=bool(c.get("sensitive", False)),
                     min=c.get("min"),
                     max=c.get("max"),
+                    earliest=_bound(c.get("earliest", default_earliest), f"{where}.earliest") if is_date else None,
+                    latest=_bound(c.get("latest", default_latest), f"{where}.latest") if is_date else None,
+                    not_before=c.get("not_before"),
+                    default=None if c.get("default") is None else str(c["default"]),
                 )
             )
         index = {c.name: c for c in cols}
@@ -123,6 +193,8 @@ def _parse(raw: dict) -> dict[str, Entity]:
         )
     for e in entities.values():
         for c in e.columns:
+            if c.not_before and (c.not_before not in e.column_index or e.column(c.not_before).type != "date"):
+                raise SchemaError(f"{e.name}.{c.name}: not_before {c.not_before!r} is not a date column of {e.name}")
             if c.references:
                 ref_entity, _, ref_col = c.references.partition(".")
                 if ref_entity not in entities or ref_col not in entities[ref_entity].column_index:

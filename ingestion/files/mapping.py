@@ -48,7 +48,9 @@ loader for every money column.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -58,19 +60,23 @@ from typing import Any
 import duckdb
 import yaml
 
-from ingestion.common.parsing import sql_ident, sql_literal, strptime_sql
-from ingestion.common.schema import Entity, load_schema
+from ingestion.common.parsing import blank, money_text, parse_expr, sql_ident, sql_literal, strptime_sql
+from ingestion.common.schema import DECIMAL_SCALES, Entity, load_schema
 
 FORMATS = ("csv", "tsv", "xlsx", "parquet", "json", "jsonl", "ocds")
 SUFFIX_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx",
                   ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "latin1": "latin-1",
              "iso-8859-1": "latin-1", "cp1252": "cp1252", "windows-1252": "cp1252"}
-TOP_KEYS = {"version", "source", "files", "read", "entities", "ocds", "socrata", "description"}
+TOP_KEYS = {"version", "source", "files", "read", "where", "skip", "entities", "ocds", "socrata", "description"}
 READ_KEYS = {"format", "encoding", "delimiter", "header_row", "sheet", "records", "null_values"}
-ENTITY_KEYS = {"columns", "distinct"}
-SPEC_KEYS = {"from", "value", "template", "extract", "split", "map", "map_default", "cases", "default",
-             "date_format", "decimal_comma"}
+ENTITY_KEYS = {"columns", "distinct", "where", "skip", "group_by"}
+SPEC_KEYS = {"from", "value", "template", "coalesce", "extract", "split", "map", "map_default", "lookup", "cases",
+             "default", "decimal_comma", "round", "date_format", "aggregate"}
+CONDITION_KEYS = {"column", "matches", "equals", "empty"}
+LOOKUP_KEYS = {"file", "key", "value"}
+AGGREGATES = ("sum", "min", "max", "first", "any")
+NUMERIC_TYPES = ("money", "number", "price", "integer")
 OCDS_KEYS = {"state_code", "agency_type"}
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
@@ -86,6 +92,7 @@ class ColumnSpec:
     source: str | None = None          # `from`
     value: str | None = None           # constant
     template: str | None = None
+    coalesce: tuple[str, ...] = ()     # the first non-empty of these source columns
     extract: str | None = None
     split: tuple[str, int] | None = None
     map: dict[str, str] | None = None
@@ -94,13 +101,56 @@ class ColumnSpec:
     default: str | None = None
     date_formats: tuple[str, ...] = ()
     decimal_comma: bool = False
+    round: int | None = None
+    aggregate: str | None = None       # with the entity's group_by: sum, min, max, first or any
 
     @property
     def source_columns(self) -> list[str]:
         if self.source is not None:
-            return [self.source] + [c for _, _, c in self.cases if c is not None]
-        cols = _TEMPLATE_FIELD.findall(self.template) if self.template is not None else []
+            cols = [self.source]
+        elif self.template is not None:
+            cols = _TEMPLATE_FIELD.findall(self.template)
+        else:
+            cols = list(self.coalesce)
         return cols + [c for _, _, c in self.cases if c is not None]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One row test of `where:`/`skip:` on a source column: a regular expression, a list of values, or emptiness."""
+    column: str
+    line: int
+    matches: str | None = None
+    equals: tuple[str, ...] = ()
+    empty: bool | None = None
+
+    def describe(self) -> str:
+        if self.matches is not None:
+            return f"{self.column!r} matches {self.matches!r}"
+        if self.equals:
+            return f"{self.column!r} is {' or '.join(repr(v) for v in self.equals)}"
+        return f"{self.column!r} is {'empty' if self.empty else 'not empty'}"
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """`where` (keep a row when every condition holds) and `skip` (drop it when any holds)."""
+    where: tuple[Condition, ...] = ()
+    skip: tuple[Condition, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.where or self.skip)
+
+    def merged(self, other: "RowFilter") -> "RowFilter":
+        return RowFilter(self.where + other.where, self.skip + other.skip)
+
+    def describe(self) -> str:
+        parts = []
+        if self.where:
+            parts.append("kept where " + " and ".join(c.describe() for c in self.where))
+        if self.skip:
+            parts.append("skipped where " + " or ".join(c.describe() for c in self.skip))
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -109,6 +159,8 @@ class EntityMapping:
     columns: tuple[ColumnSpec, ...]
     distinct: bool
     line: int
+    rows: RowFilter = RowFilter()       # the mapping's and the entity's where/skip together
+    group_by: tuple[str, ...] = ()      # canonical columns: one row per group (aggregation of lines)
 
 
 @dataclass(frozen=True)
@@ -151,6 +203,8 @@ class Mapping:
         """Every source column the mapping reads -> the line that first names it."""
         out: dict[str, int] = {}
         for em in self.entities:
+            for cond in em.rows.where + em.rows.skip:
+                out.setdefault(cond.column, cond.line)
             for spec in em.columns:
                 for col in spec.source_columns:
                     out.setdefault(col, spec.line)
@@ -214,17 +268,88 @@ def _regex(pattern: Any, where: str) -> str:
     return pattern
 
 
-def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> ColumnSpec:
+def _lookup(raw: Any, where: str, path: Path, used: list[bytes]) -> dict[str, str]:
+    """The received value -> canonical value pairs of a `lookup:` reference file (CSV, beside the mapping)."""
+    if not isinstance(raw, dict) or set(raw) != LOOKUP_KEYS:
+        raise MappingError(f"{where}: lookup needs {{file: name.csv, key: column, value: column}} (got {raw!r})")
+    file = path.parent / _text(raw["file"], where)
+    key, value = _text(raw["key"], where), _text(raw["value"], where)
+    try:
+        data = file.read_bytes()
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise MappingError(f"{where}: cannot read the lookup file {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    header = list(rows[0]) if rows else []
+    for col in (key, value):
+        if col not in header:
+            raise MappingError(f"{where}: the lookup file {file} has no column {col!r}; its columns: "
+                               f"{', '.join(repr(h) for h in header) or 'none (no data rows)'}")
+    out: dict[str, str] = {}
+    for i, row in enumerate(rows, start=2):
+        k, v = (row[key] or "").strip(), (row[value] or "").strip()
+        if not k:
+            continue
+        if k in out and out[k] != v:
+            raise MappingError(f"{where}: the lookup file {file} gives {key}={k!r} two values ({out[k]!r} and, "
+                               f"on line {i}, {v!r})")
+        out[k] = v
+    used.append(file.name.encode() + b"\0" + data)
+    return out
+
+
+def _condition(raw: Any, path: Path, where: str) -> Condition:
+    line = _line(raw)
+    if not isinstance(raw, dict) or "column" not in raw:
+        raise MappingError(f"{path}:{line}: {where}: each condition is {{column: Name, matches: regex}}, "
+                           f"{{column: Name, equals: value or [values]}} or {{column: Name, empty: true|false}} (got {raw!r})")
+    _unknown(raw, CONDITION_KEYS, f"{where}: ", path)
+    tests = [k for k in ("matches", "equals", "empty") if k in raw]
+    if len(tests) != 1:
+        raise MappingError(f"{path}:{line}: {where}: give exactly one of matches, equals or empty (got {', '.join(tests) or 'none'})")
+    at = f"{path}:{line}: {where}"
+    column = _text(raw["column"], at)
+    if "matches" in raw:
+        return Condition(column, line, matches=_regex(raw["matches"], at))
+    if "equals" in raw:
+        values = raw["equals"] if isinstance(raw["equals"], list) else [raw["equals"]]
+        if not values:
+            raise MappingError(f"{at}: equals needs a value or a non-empty list")
+        return Condition(column, line, equals=tuple(_text(v, at) for v in values))
+    if not isinstance(raw["empty"], bool):
+        raise MappingError(f"{at}: empty must be true or false")
+    return Condition(column, line, empty=raw["empty"])
+
+
+def _row_filter(raw: dict, path: Path, where: str) -> RowFilter:
+    parts = {}
+    for key in ("where", "skip"):
+        if key not in raw:
+            parts[key] = ()
+            continue
+        conds = raw[key] if isinstance(raw[key], list) else [raw[key]]
+        if not conds:
+            raise MappingError(f"{path}:{_line(raw, key)}: {where}{key} needs at least one condition")
+        parts[key] = tuple(_condition(c, path, f"{where}{key}") for c in conds)
+    return RowFilter(parts["where"], parts["skip"])
+
+
+def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity, used: list[bytes]) -> ColumnSpec:
     where = f"{path}:{line}: {e.name}.{target}"
     if isinstance(raw, str):
         return ColumnSpec(target=target, line=line, source=raw)
     if not isinstance(raw, dict):
         raise MappingError(f"{where}: expected a source column name or a spec like {{from: Column}}, got {raw!r}")
     _unknown(raw, SPEC_KEYS, f"{e.name}.{target}: ", path)
-    bases = [k for k in ("from", "value", "template") if k in raw]
+    bases = [k for k in ("from", "value", "template", "coalesce") if k in raw]
     if len(bases) != 1:
-        raise MappingError(f"{where}: give exactly one of from, value or template (got {', '.join(bases) or 'none'})")
+        raise MappingError(f"{where}: give exactly one of from, value, template or coalesce (got {', '.join(bases) or 'none'})")
+    col_type = e.column(target).type
     kw: dict[str, Any] = {}
+    if "coalesce" in raw:
+        cols = raw["coalesce"]
+        if not isinstance(cols, list) or len(cols) < 2:
+            raise MappingError(f"{where}: coalesce needs a list of two or more source columns (the first non-empty wins)")
+        kw["coalesce"] = tuple(_text(c, where) for c in cols)
     if "from" in raw:
         kw["source"] = _text(raw["from"], where)
     if "value" in raw:
@@ -247,9 +372,14 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> Col
         if not isinstance(raw["map"], dict) or not raw["map"]:
             raise MappingError(f"{where}: map must be a non-empty mapping of received value -> canonical value")
         kw["map"] = {_text(k, where): _text(v, where) for k, v in raw["map"].items()}
+    if "lookup" in raw:
+        # a map read from a reference file; entries written under map: take precedence
+        kw["map"] = {**_lookup(raw["lookup"], where, path, used), **kw.get("map", {})}
+        if not kw["map"]:
+            raise MappingError(f"{where}: the lookup file has no rows")
     if "map_default" in raw:
-        if "map" not in raw:
-            raise MappingError(f"{where}: map_default needs a map")
+        if "map" not in raw and "lookup" not in raw:
+            raise MappingError(f"{where}: map_default needs a map or a lookup")
         kw["map_default"] = _text(raw["map_default"], where)
     if "cases" in raw:
         cases = raw["cases"]
@@ -263,6 +393,9 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> Col
             parsed.append((_regex(case["match"], where), _text(case["value"], where),
                            _text(case["column"], where) if "column" in case else None))
         kw["cases"] = tuple(parsed)
+        if ("map" in raw or "lookup" in raw) and "default" not in raw:
+            raise MappingError(f"{where}: cases come after map/lookup and replace its result: a value no case matches "
+                               "would become empty; give default: (the value when no case matches), or use only one of them")
     if "default" in raw:
         kw["default"] = None if raw["default"] is None else _text(raw["default"], where)
     if "date_format" in raw:
@@ -281,6 +414,21 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> Col
         if not isinstance(raw["decimal_comma"], bool):
             raise MappingError(f"{where}: decimal_comma must be true or false")
         kw["decimal_comma"] = raw["decimal_comma"]
+    if "round" in raw:
+        digits = raw["round"]
+        if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= DECIMAL_SCALES.get(col_type, -1):
+            if col_type not in DECIMAL_SCALES:
+                raise MappingError(f"{where}: round applies to money, number and price columns, not {col_type}")
+            raise MappingError(f"{where}: round must be a whole number of decimals from 0 to {DECIMAL_SCALES[col_type]} "
+                               f"(what a {col_type} keeps), got {digits!r}")
+        kw["round"] = digits
+    if "aggregate" in raw:
+        how = raw["aggregate"]
+        if how not in AGGREGATES:
+            raise MappingError(f"{where}: aggregate {how!r} is not one of {', '.join(AGGREGATES)}")
+        if how == "sum" and col_type not in NUMERIC_TYPES:
+            raise MappingError(f"{where}: aggregate sum needs a numeric column; {target} is {col_type}")
+        kw["aggregate"] = how
     return ColumnSpec(target=target, line=line, **kw)
 
 
@@ -370,6 +518,10 @@ def parse_mapping(text: str, path: Path) -> Mapping:
         read = ReadOptions(**{**read.__dict__, "format": "jsonl"})
     schema = load_schema()
     entities = []
+    used: list[bytes] = []  # lookup files: their content is part of the mapping's identity
+    top_rows = _row_filter(raw, path, "")
+    if top_rows and read.format == "ocds":
+        raise MappingError(f"{path}:{_line(raw, 'where' if 'where' in raw else 'skip')}: where/skip apply to tabular files, not OCDS")
     raw_entities = raw.get("entities") or {}
     if read.format != "ocds" and not raw_entities:
         raise MappingError(f"{path}:{_line(raw)}: no entities: say which canonical entity the file maps to (entities: {{payments: {{columns: ...}}}})")
@@ -391,16 +543,46 @@ def parse_mapping(text: str, path: Path) -> Mapping:
             col_line = _line(cols_raw, target)
             if target not in e.column_index:
                 raise MappingError(f"{path}:{col_line}: {name} has no column {target!r}; its columns: {', '.join(e.column_names)}")
-            specs.append(_column_spec(target, col_raw, col_line, path, e))
+            specs.append(_column_spec(target, col_raw, col_line, path, e, used))
         missing = [c for c in e.required_columns if c not in cols_raw]
         if missing:
             raise MappingError(f"{path}:{_line(spec, 'columns')}: {name}: required canonical column(s) not mapped: {', '.join(missing)}")
         distinct = spec.get("distinct", False)
         if not isinstance(distinct, bool):
             raise MappingError(f"{path}:{_line(spec, 'distinct')}: {name}.distinct must be true or false")
-        entities.append(EntityMapping(entity=e, columns=tuple(specs), distinct=distinct, line=line))
+        group_by = _group_by(spec, specs, e, path, name)
+        if distinct and group_by:
+            raise MappingError(f"{path}:{_line(spec, 'group_by')}: {name}: use distinct or group_by, not both "
+                               "(group_by with no aggregate keeps one row per group too, and checks the rows agree)")
+        entities.append(EntityMapping(entity=e, columns=tuple(specs), distinct=distinct, line=line,
+                                      rows=top_rows.merged(_row_filter(spec, path, f"{name}: ")), group_by=group_by))
+    digest = hashlib.sha256(text.encode())
+    for blob in used:
+        digest.update(b"\0lookup\0" + blob)
     return Mapping(path=path, source=str(source) if source else None, files=tuple(files), read=read,
-                   entities=tuple(entities), ocds=ocds, socrata=socrata, sha256=hashlib.sha256(text.encode()).hexdigest())
+                   entities=tuple(entities), ocds=ocds, socrata=socrata, sha256=digest.hexdigest())
+
+
+def _group_by(spec: dict, specs: list[ColumnSpec], e: Entity, path: Path, name: str) -> tuple[str, ...]:
+    """The canonical columns an aggregated entity groups by (validated); () when the entity is not aggregated."""
+    aggregated = [s for s in specs if s.aggregate]
+    if "group_by" not in spec:
+        if aggregated:
+            raise MappingError(f"{path}:{aggregated[0].line}: {name}.{aggregated[0].target}: aggregate needs "
+                               f"{name}.group_by (e.g. group_by: [{', '.join(e.primary_key)}])")
+        return ()
+    line = _line(spec, "group_by")
+    keys = spec["group_by"] if isinstance(spec["group_by"], list) else [spec["group_by"]]
+    mapped = {s.target for s in specs}
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise MappingError(f"{path}:{line}: {name}.group_by must be a list of canonical columns")
+    for k in keys:
+        if k not in mapped:
+            raise MappingError(f"{path}:{line}: {name}.group_by names {k!r}, which the mapping does not map")
+    for s in aggregated:
+        if s.target in keys:
+            raise MappingError(f"{path}:{s.line}: {name}.{s.target}: a group_by column takes no aggregate")
+    return tuple(keys)
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -438,6 +620,8 @@ def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
             parts.append(sql_literal(spec.template[pos:]))
         any_blank = " OR ".join(_blank(col(n)) for n in names)
         expr = f"(CASE WHEN {any_blank} THEN NULL ELSE concat({', '.join(parts)}) END)"
+    elif spec.coalesce:
+        expr = "coalesce(" + ", ".join(f"NULLIF(trim({col(c)}), '')" for c in spec.coalesce) + ")"
     else:
         expr = "CAST(NULL AS VARCHAR)"
     if spec.extract is not None:
@@ -459,6 +643,10 @@ def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
         expr = f"(CASE WHEN {_blank(expr)} THEN {sql_literal(spec.default)} ELSE {expr} END)"
     if spec.decimal_comma:
         expr = f"replace(replace({expr}, '.', ''), ',', '.')"
+    if spec.round is not None:
+        # a number (money text included) rounded half away from zero; anything else passes on to be quarantined
+        number = f"TRY_CAST({money_text(expr)} AS DECIMAL(38,12))"
+        expr = f"(CASE WHEN {number} IS NOT NULL THEN CAST(round({number}, {spec.round}) AS VARCHAR) ELSE {expr} END)"
     if spec.date_formats:
         parsed = ", ".join(f"strftime({strptime_sql(f'trim({expr})', sql_literal(f))}, '%Y-%m-%d')" for f in spec.date_formats)
         expr = f"(CASE WHEN {_blank(expr)} THEN NULL ELSE coalesce({parsed}, {expr}) END)"
@@ -479,11 +667,86 @@ def missing_sources(mapping: Mapping, header: list[str]) -> list[str]:
     return [f"line {line}: {name!r}" for name, line in mapping.source_columns().items() if _norm(name) not in index]
 
 
+def _condition_sql(c: Condition, index: dict[str, str]) -> str:
+    value = f"trim({sql_ident(index[_norm(c.column)])})"
+    if c.matches is not None:
+        return f"regexp_matches(coalesce({value}, ''), {sql_literal(c.matches)})"
+    if c.equals:
+        return f"coalesce({value} IN ({', '.join(sql_literal(v) for v in c.equals)}), false)"
+    return blank(value) if c.empty else f"NOT {blank(value)}"
+
+
+def filter_sql(rows: RowFilter, header: list[str]) -> str:
+    """The WHERE condition of a mapping's where/skip ('true' when it has none)."""
+    index = header_index(header)
+    parts = [_condition_sql(c, index) for c in rows.where]
+    parts += [f"NOT ({_condition_sql(c, index)})" for c in rows.skip]
+    return " AND ".join(parts) or "true"
+
+
+def _quoted_list(values: str) -> str:
+    """SQL: a list of texts shown as 'a', 'b' (at most three)."""
+    return f"array_to_string(list_transform(({values})[1:3], lambda x: '''' || x || ''''), ', ')"
+
+
+def _aggregate_sql(em: EntityMapping, relation: str) -> str:
+    """One row per group_by value over `relation` (the entity's canonical text columns): the aggregated columns
+    as their function says, the others the one value the group's rows share. `_row_number` is the group's first
+    file row; `_mapping_reason` (and `_mapping_columns`) say what the group's rows got wrong (a value that does not parse for sum, min
+    or max; rows that disagree on a column without aggregate), so the loader quarantines the row naming it."""
+    e, keys = em.entity, em.group_by
+    specs = {s.target: s for s in em.columns}
+    # a row with an empty key part is never merged with others: it stays a row of its own (and is quarantined)
+    solo = f"CASE WHEN {' OR '.join(blank(k) for k in keys)} THEN _row_number END"
+    group = [f"trim({k})" for k in keys] + [solo]
+    rows_of = "array_to_string(list(_row_number ORDER BY _row_number), ', ')"
+    cols, reasons = [], []
+    for c in e.columns:
+        if c.name not in specs:
+            continue
+        how = specs[c.name].aggregate
+        given = f"NOT {blank(c.name)}"
+        if c.name in keys or how == "first":
+            cols.append(f"arg_min({c.name}, _row_number) AS {c.name}")
+        elif how in ("sum", "min", "max") and c.type != "string":
+            parsed = parse_expr(c, c.name)
+            bad = f"({given} AND {parsed} IS NULL)"
+            agg = f"{how}({parsed})"
+            shown = f"strftime({agg}, '%Y-%m-%d')" if c.type == "date" else f"CAST({agg} AS VARCHAR)"
+            cols.append(f"CASE WHEN count(*) FILTER (WHERE {bad}) = 0 THEN {shown} END AS {c.name}")
+            reasons.append((
+                f"count(*) FILTER (WHERE {bad}) > 0", c.name,
+                f"{sql_literal(f'{c.name}: {how} over rows ')} || {rows_of} || ': ' || "
+                f"{_quoted_list(f'list({c.name} ORDER BY _row_number) FILTER (WHERE {bad})')} || "
+                f"{sql_literal(f' is not a valid {c.type}')}"))
+        elif how in ("min", "max"):
+            cols.append(f"{how}(trim({c.name})) FILTER (WHERE {given}) AS {c.name}")
+        elif how == "any":
+            cols.append(f"arg_min({c.name}, _row_number) FILTER (WHERE {given}) AS {c.name}")
+        else:  # no aggregate: the rows of a group must agree (empty values aside)
+            cols.append(f"arg_min({c.name}, _row_number) FILTER (WHERE {given}) AS {c.name}")
+            values = f"list_sort(list(DISTINCT trim({c.name})) FILTER (WHERE {given}))"
+            reasons.append((
+                f"count(DISTINCT trim({c.name})) FILTER (WHERE {given}) > 1", c.name,
+                f"{sql_literal(f'{c.name}: the rows ')} || {rows_of} || "
+                f"{sql_literal(' share ' + ', '.join(keys) + ' but disagree (')} || {_quoted_list(values)} || "
+                f"{sql_literal('); give it aggregate: first, any, min or max')}"))
+    if reasons:
+        reason = f"NULLIF(concat_ws('; ', {', '.join(f'CASE WHEN {w} THEN {m} END' for w, _, m in reasons)}), '')"
+        named = f"NULLIF(concat_ws(',', {', '.join(f'CASE WHEN {w} THEN {sql_literal(n)} END' for w, n, _ in reasons)}), '')"
+    else:
+        reason = named = "CAST(NULL AS VARCHAR)"
+    return (f"SELECT {', '.join(cols)}, min(_row_number) AS _row_number, {reason} AS _mapping_reason, "
+            f"{named} AS _mapping_columns FROM {relation} GROUP BY {', '.join(group)}")
+
+
 def select_sql(em: EntityMapping, header: list[str], relation: str, null_values: tuple[str, ...] = ()) -> str:
     """SELECT of the entity's canonical text columns (unmapped ones NULL) plus _row_number over `relation`.
 
-    `null_values` empty the source columns before any transform. With `distinct`, one row per primary key:
-    the first in file order.
+    `null_values` empty the source columns before any transform; `where`/`skip` keep or drop rows before the
+    columns are computed. With `distinct`, one row per primary key: the first in file order (rows with an empty
+    key part are kept, one by one, to be quarantined). With `group_by`, one row per group (see _aggregate_sql),
+    and a `_mapping_reason` column the loader adds to the row's quarantine reasons.
     """
     index = header_index(header)
     if null_values:
@@ -494,9 +757,15 @@ def select_sql(em: EntityMapping, header: list[str], relation: str, null_values:
     specs = {s.target: s for s in em.columns}
     cols = [f"CAST({column_sql(specs[c.name], index)} AS VARCHAR) AS {c.name}" for c in em.entity.columns if c.name in specs]
     sql = f"SELECT {', '.join(cols)}, _row_number FROM {relation}"
+    if em.rows:
+        sql += f" WHERE {filter_sql(em.rows, header)}"
     if em.distinct:
-        keys = ", ".join(f"nullif(trim({k}), '')" for k in em.entity.primary_key)
-        sql = f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _row_number) = 1"
+        keys = em.entity.primary_key
+        solo = f"CASE WHEN {' OR '.join(blank(k) for k in keys)} THEN _row_number END"
+        parts = ", ".join([f"trim({k})" for k in keys] + [solo])
+        sql = f"SELECT * FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY {parts} ORDER BY _row_number) = 1"
+    if em.group_by:
+        sql = _aggregate_sql(em, f"({sql})")
     return sql
 
 

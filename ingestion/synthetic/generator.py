@@ -288,12 +288,13 @@ class _Builder:
         self.fam_comms = {i: np.flatnonzero(self.comm_fam == i) for i in range(len(self.fam_list))}
         self.comm_codes = pl.Series("c", [c.code for c in self.comms], dtype=pl.Utf8)
         self.put("commodity_codes", {
-            "commodity_code": [c.code for c in self.comms], "commodity_title": [c.title for c in self.comms],
+            "scheme": ["UNSPSC"] * len(self.comms), "commodity_code": [c.code for c in self.comms], "commodity_title": [c.title for c in self.comms],
             "segment_code": [c.segment_code for c in self.comms], "segment_title": [c.segment_title for c in self.comms],
             "family_code": [c.family_code for c in self.comms], "family_title": [c.family_title for c in self.comms],
             "class_code": [c.class_code for c in self.comms], "class_title": [c.class_title for c in self.comms],
             "is_addressable": ["true" if c.family.addressable else "false" for c in self.comms],
             "is_po_exempt": ["true" if c.family.po_exempt else "false" for c in self.comms],
+            "parent_code": [c.class_code for c in self.comms], "category_code": [c.family_code for c in self.comms],
         })
 
         # item catalogue: three items per commodity (fixed), base price and UoM from the family
@@ -2104,6 +2105,10 @@ def _write_table(tab: _Lazy, invalid, columns: list[str], path: Path, folder: Pa
         for df, day in _blocks(tab, invalid):
             if "currency" in columns and "currency" not in df.columns:
                 df = df.with_columns(pl.lit("USD").alias("currency"))  # every synthetic amount is in US dollars
+            if "commodity_scheme" in columns and "commodity_scheme" not in df.columns:
+                df = df.with_columns(pl.lit("UNSPSC").alias("commodity_scheme"))  # synthetic codes are UNSPSC
+            if name == "purchase_order_lines" and "status" not in df.columns:
+                df = df.with_columns(pl.lit(None, pl.Utf8).alias("status"))  # line statuses are not simulated
             if list(df.columns) != columns:
                 missing = set(columns) ^ set(df.columns)
                 if missing:
@@ -2154,6 +2159,10 @@ class _WrittenTables(dict):
         return lf.select(columns).collect()
 
 
+# Entities the generator builds no file for: synthetic commodity codes are UNSPSC already, so no crosswalk.
+NOT_GENERATED = ("commodity_crosswalk",)
+
+
 def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, seed: int = 42,
              states: Sequence[str] = DEFAULT_STATES, progress: ProgressFn | None = None,
              split_monthly: bool = False) -> GenerationResult:
@@ -2183,6 +2192,7 @@ def generate(landing_dir: Path, truth_dir: Path, scale: float = DEFAULT_SCALE, s
     b.emit_p2p_tables()
     b.emit_coop_sales()
 
+    schema = {name: ent for name, ent in schema.items() if name not in NOT_GENERATED}
     valid_rows = {name: b.tables[name].height for name in schema}
     quarantine = b.inject_invalid("payments", {"required": ["agency_id", "payment_date", "supplier_id"],
                                                "date": ["payment_date"], "number": ["amount"]})

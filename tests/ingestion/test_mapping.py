@@ -152,7 +152,7 @@ def test_a_valid_mapping_parses(tmp_path):
                 columns:
                   supplier_id: Id
                   supplier_name: {from: Name, value: Acme}
-            """, 6, "give exactly one of from, value or template (got from, value)", id="two bases"),
+            """, 6, "give exactly one of from, value, template or coalesce (got from, value)", id="two bases"),
         pytest.param("""
             version: 1
             entities:
@@ -316,7 +316,8 @@ def test_a_source_column_the_file_lacks_rejects_the_file(tmp_path):
     assert "line 7: 'Town'" in load.message and str(mapping) in load.message
     assert "the file's columns: 'Id', 'Name', 'City'" in load.message
     [ledger] = _ledger(wh)
-    assert (ledger["status"], ledger["rows_in"], ledger["message"]) == ("rejected", 0, load.message)
+    # the ledger still says how many rows the rejected file held, so the loss is visible in numbers
+    assert (ledger["status"], ledger["rows_in"], ledger["message"]) == ("rejected", 1, load.message)
     assert _raw(wh, "suppliers") == []
 
 
@@ -563,7 +564,8 @@ def test_money_with_more_decimals_than_kept_is_quarantined_not_rounded(tmp_path)
     load, wh, _ = _load_csv(tmp_path, _cols(PAYMENTS_BASE, "amount: Amount\n"), ["Id", "Amount"],
                             [("P1", "1.005"), ("P2", "1.00")])
     assert (load.rows_loaded, load.rows_quarantined) == (1, 1)
-    assert "amount (from 'Amount'): '1.005' is not a valid money" in _quarantine(wh, "payments")[0]["_reason"]
+    assert ("amount (from 'Amount'): '1.005' has more decimals than money keeps (2): not rounded "
+            "(a mapping can round it: round: 2)") in _quarantine(wh, "payments")[0]["_reason"]
 
 
 def test_date_format_list(tmp_path):
@@ -1028,3 +1030,164 @@ def test_naspo_mapping_rejects_a_report_without_agreement_and_contractor_columns
     assert f"line {lines['Master Agreement Number']}: 'Master Agreement Number'" in load.message
     assert f"line {lines['Contractor ID']}: 'Contractor ID'" in load.message
     assert "the file's columns: 'Contractor Name', 'State'," in load.message
+
+
+# ------------------------------------------------------------------------------------------ aggregation, filters, coalesce, round, lookup
+PO_FROM_LINES = """
+    version: 1
+    entities:
+      purchase_orders:
+        group_by: [po_id]
+        columns:
+          po_id: PO
+          po_number: PO
+          state_code: {value: NV}
+          agency_id: Dept
+          supplier_id: Vendor
+          po_date: {from: Approved, aggregate: min}
+          total_amount: {from: Amount, aggregate: sum}
+          status: {from: Status, aggregate: first}
+          contract_id: {from: Buyer, aggregate: any}
+"""
+PO_LINES_HEADER = ["PO", "Line", "Dept", "Vendor", "Approved", "Amount", "Status", "Buyer"]
+
+
+def test_group_by_aggregates_lines_into_headers(tmp_path):
+    load, wh, _ = _load_csv(tmp_path, PO_FROM_LINES, PO_LINES_HEADER, [
+        ("P1", "1", "D1", "V1", "2024-03-05", "100.10", "open", ""),
+        ("P1", "2", "D1", "V1", "03/01/2024", "$1,000.00", "closed", "B7"),
+        ("P2", "1", "D2", "V2", "2024-04-01", "552169.81000000006", "open", ""),
+        (" P1 ", "3", "D1", "", "2024-03-09", "(0.10)", "open", "B8"),
+    ])
+    assert (load.rows_in, load.rows_loaded, load.rows_quarantined) == (2, 2, 0)
+    assert "group_by: 2 row(s) from 4 file row(s) (one per po_id)" in load.message
+    rows = {r["po_id"]: r for r in _raw(wh, "purchase_orders")}
+    p1 = rows["P1"]
+    # sum of the parsed amounts (money text, a credit in parentheses), min of dates in two formats,
+    # first row's status, first non-empty buyer; a blank supplier on one line does not disagree
+    assert (p1["total_amount"], p1["po_date"], p1["status"], p1["contract_id"], p1["supplier_id"], p1["_row_number"]) == (
+        Decimal("1100.00"), dt.date(2024, 3, 1), "open", "B7", "V1", 1)
+    assert rows["P2"]["total_amount"] == Decimal("552169.81")
+
+
+def test_group_rows_that_disagree_or_hold_a_bad_value_are_quarantined_naming_the_rows(tmp_path):
+    load, wh, _ = _load_csv(tmp_path, PO_FROM_LINES, PO_LINES_HEADER, [
+        ("P1", "1", "D1", "V1", "2024-03-05", "100.00", "open", ""),
+        ("P1", "2", "D1", "V9", "2024-03-05", "5.00", "open", ""),
+        ("P2", "1", "D2", "V2", "2024-04-01", "12.00", "open", ""),
+        ("P2", "2", "D2", "V2", "2024-04-01", "twelve", "open", ""),
+        ("", "1", "D3", "V3", "2024-04-01", "1.00", "open", ""),
+        ("", "2", "D3", "V3", "2024-04-01", "2.00", "open", ""),
+        ("P3", "1", "D3", "V3", "2024-05-01", "3.00", "open", ""),
+    ])
+    # P1, P2 and the two key-less lines (each a row of its own, never merged) are quarantined; P3 loads
+    assert (load.rows_in, load.rows_loaded, load.rows_quarantined) == (5, 1, 4)
+    reasons = {r["_row_number"]: (r["_reason"], r["_columns"]) for r in _quarantine(wh, "purchase_orders")}
+    assert reasons[1] == ("supplier_id: the rows 1, 2 share po_id but disagree ('V1', 'V9'); "
+                          "give it aggregate: first, any, min or max", "supplier_id")
+    assert reasons[3][0].startswith("total_amount: sum over rows 3, 4: 'twelve' is not a valid money")
+    assert reasons[3][1].split(",")[0] == "total_amount"
+    assert sorted(reasons) == [1, 3, 5, 6]
+    assert "po_id" in reasons[5][0] and "required value is empty" in reasons[5][0]
+
+
+def test_where_and_skip_filter_rows_and_the_ledger_says_how_many(tmp_path):
+    load, wh, _ = _load_csv(tmp_path, _text("""
+        version: 1
+        skip: [{column: Bid, empty: true}]
+        entities:
+          suppliers:
+            where: [{column: Kind, equals: [vendor, both]}]
+            skip:
+              - {column: Name, matches: "(?i)^test"}
+            columns:
+              supplier_id: Id
+              supplier_name: Name
+        """), ["Id", "Name", "Kind", "Bid"], [
+        ("S1", "Acme", "vendor", "B1"), ("S2", "Test Co", "vendor", "B2"), ("S3", "Beta", "agency", "B3"),
+        ("S4", "Gamma", "both", ""), ("S5", "Delta", " both ", "B5"),
+    ])
+    assert [r["supplier_id"] for r in _raw(wh, "suppliers")] == ["S1", "S5"]
+    assert (load.rows_in, load.rows_loaded, load.rows_quarantined) == (2, 2, 0)
+    assert ("3 of 5 file row(s) left out by the mapping (kept where 'Kind' is 'vendor' or 'both'; skipped where "
+            "'Bid' is empty or 'Name' matches '(?i)^test')") in load.message
+    [ledger] = _ledger(wh)
+    assert ledger["message"] == load.message and ledger["rows_in"] == 2
+
+
+def test_coalesce_takes_the_first_non_empty_column(tmp_path):
+    load, wh, _ = _load_csv(tmp_path, _cols(PAYMENTS_BASE, """
+        amount: {coalesce: [Net, Gross, Fallback]}
+        """), ["Id", "Net", "Gross", "Fallback"], [
+        ("P1", "10.00", "12.00", "1"), ("P2", " ", "12.00", "1"), ("P3", "", "", "7.50"), ("P4", "", "", ""),
+    ])
+    assert [(r["payment_id"], r["amount"]) for r in _raw(wh, "payments")] == [
+        ("P1", Decimal("10.00")), ("P2", Decimal("12.00")), ("P3", Decimal("7.50"))]
+    assert "amount: required value is empty" in _quarantine(wh, "payments")[0]["_reason"]
+
+
+def test_round_rounds_half_away_from_zero_and_leaves_non_numbers_to_quarantine(tmp_path):
+    load, wh, _ = _load_csv(tmp_path, _cols(PAYMENTS_BASE, """
+        amount: {from: Amount, round: 2}
+        """), ["Id", "Amount"], [
+        ("P1", "1.005"), ("P2", "-2.675"), ("P3", "$1,234.5678"), ("P4", "(3.333)"), ("P5", "n/a"),
+    ])
+    assert [(r["payment_id"], r["amount"]) for r in _raw(wh, "payments")] == [
+        ("P1", Decimal("1.01")), ("P2", Decimal("-2.68")), ("P3", Decimal("1234.57")), ("P4", Decimal("-3.33"))]
+    assert "amount (from 'Amount'): 'n/a' is not a valid money" in _quarantine(wh, "payments")[0]["_reason"]
+
+
+def test_lookup_maps_values_from_a_reference_file_beside_the_mapping(tmp_path):
+    maps = tmp_path / "maps"
+    _write_csv(maps / "vendors.csv", ["Vendor No", "Our Id"], [("100", "S-ACME"), ("200", "S-BETA")])
+    text = _cols(PAYMENTS_BASE.replace("supplier_id: {value: S1}", "supplier_id: {from: Vendor, lookup: "
+                                       "{file: vendors.csv, key: Vendor No, value: Our Id}, map: {'300': S-GAMMA}}"),
+                 "amount: {value: '1.00'}\n")
+    load, wh, _ = _load_csv(tmp_path, text, ["Id", "Vendor"], [("P1", "100"), ("P2", " 200 "), ("P3", "300"), ("P4", "999")])
+    assert [(r["payment_id"], r["supplier_id"]) for r in _raw(wh, "payments")] == [
+        ("P1", "S-ACME"), ("P2", "S-BETA"), ("P3", "S-GAMMA"), ("P4", "999")]  # unmatched passes through, like map
+    # the lookup file is part of the mapping's identity: a changed file is a changed mapping
+    before = load_mapping(maps / "mapping.yml").sha256
+    _write_csv(maps / "vendors.csv", ["Vendor No", "Our Id"], [("100", "S-ACME2")])
+    assert load_mapping(maps / "mapping.yml").sha256 != before
+
+
+@pytest.mark.parametrize("spec, line, fragment", [
+    ("{from: Status, map: {A: open}, cases: [{match: x, value: closed}]}", 5,
+     "cases come after map/lookup and replace its result"),
+    ("{from: Status, aggregate: sum}", 5, "aggregate sum needs a numeric column"),
+    ("{from: Status, aggregate: median}", 5, "aggregate 'median' is not one of sum, min, max, first, any"),
+    ("{from: Status, round: 2}", 5, "round applies to money, number and price columns, not string"),
+    ("{coalesce: [Status]}", 5, "coalesce needs a list of two or more source columns"),
+    ("{from: Status, lookup: {file: nowhere.csv, key: a, value: b}}", 5, "cannot read the lookup file"),
+    ("{from: Status, aggregate: first}", 5, "aggregate needs purchase_orders.group_by"),
+])
+def test_new_mapping_keys_are_validated_with_file_and_line(tmp_path, spec, line, fragment):
+    path, message = _mapping_error(tmp_path, f"""
+        version: 1
+        entities:
+          purchase_orders:
+            columns:
+              status: {spec}
+              po_id: PO
+              po_number: PO
+              state_code: {{value: NV}}
+              agency_id: A
+              supplier_id: S
+              po_date: D
+              total_amount: T
+        """)
+    assert message.startswith(f"{path}:{line}: "), message
+    assert fragment in message, message
+
+
+def test_a_where_condition_and_round_are_validated(tmp_path):
+    path, message = _mapping_error(tmp_path, _cols(PAYMENTS_BASE, "amount: {from: Amount, round: 3}\n"))
+    assert message.startswith(f"{path}:10: ") and "round must be a whole number of decimals from 0 to 2" in message
+    path, message = _mapping_error(tmp_path, """
+        version: 1
+        where: [{column: Kind, matches: a, empty: true}]
+        entities:
+          suppliers: {columns: {supplier_id: Id, supplier_name: Name}}
+        """)
+    assert message.startswith(f"{path}:2: ") and "give exactly one of matches, equals or empty" in message, message

@@ -19,10 +19,10 @@ import polars as pl
 import pytest
 
 from ingestion.common.schema import load_schema
-from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, GenerationResult, generate
+from ingestion.synthetic.generator import DEFAULT_SCALE, DEFAULT_STATES, NOT_GENERATED, GenerationResult, generate
 
 SCALE = 0.002
-SCHEMA = load_schema()
+SCHEMA = {name: ent for name, ent in load_schema().items() if name not in NOT_GENERATED}
 
 
 @pytest.fixture(scope="module")
