@@ -33,15 +33,21 @@ Format (docs/add-your-data.md has the full reference and a worked example)::
           coop_program: {from: Description, cases: [{match: "(?i)naspo", value: NASPO ValuePoint}]}
           agency_id: {template: "NV:{Organization}"}
 
-A column spec has exactly one base (`from`, `value` or `template`), then, applied in this order:
+A column spec has exactly one base (`from`, `value`, `template` or `coalesce`: the first non-empty of several
+source columns), then, applied in this order: `when` (conditions on the row; the value is empty where one fails),
 `extract` (regular expression; its first group, else the whole match; no match = empty) or `split`
-(`separator` and 1-based `part`; empty when the separator is absent), `map` (exact values after trimming;
-values not in the map pass through unchanged, so a wrong code is quarantined naming the value, unless
-`map_default` is given), `cases` (first regular expression that matches gives the value, else `default`; a case may test
-another source column with `column:`),
-`default` (used when the value is empty), `date_format` (one strftime format or a list; a date that
+(`separator` and 1-based `part`; empty when the separator is absent), `map` and `lookup` (exact values after
+trimming, written inline or read from a CSV beside the mapping; values not found pass through unchanged, so a
+wrong code is quarantined naming the value, unless `map_default` is given), `cases` (first regular expression
+that matches gives the value, else `default`; a case may test another source column with `column:`; after a
+map it needs `default`), `default` (used when the value is empty), `decimal_comma` (1.234,56 -> 1234.56),
+`round` (to N decimals, half away from zero), `date_format` (one strftime format or a list; a date that
 matches none is passed through to the loader, which still accepts ISO dates and MM/DD/YYYY and quarantines
-anything else), `decimal_comma` (1.234,56 -> 1234.56).
+anything else). With the entity's `group_by`, `aggregate` (sum, min, max, first, any) then combines the rows
+of a group; a column without one must agree across the group.
+An entity (or the whole mapping) may keep rows with `where:` and drop rows with `skip:` (conditions
+`{column: C, matches: regex}`, `{column: C, equals: value or [values]}`, `{column: C, empty: true|false}`),
+counted in the load's ledger message.
 Money text needs no option: `$`, thousands separators, parentheses and a trailing minus are parsed by the
 loader for every money column.
 """
@@ -71,7 +77,7 @@ ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1":
 TOP_KEYS = {"version", "source", "files", "read", "where", "skip", "entities", "ocds", "socrata", "description"}
 READ_KEYS = {"format", "encoding", "delimiter", "header_row", "sheet", "records", "null_values"}
 ENTITY_KEYS = {"columns", "distinct", "where", "skip", "group_by"}
-SPEC_KEYS = {"from", "value", "template", "coalesce", "extract", "split", "map", "map_default", "lookup", "cases",
+SPEC_KEYS = {"from", "value", "template", "coalesce", "when", "extract", "split", "map", "map_default", "lookup", "cases",
              "default", "decimal_comma", "round", "date_format", "aggregate"}
 CONDITION_KEYS = {"column", "matches", "equals", "empty"}
 LOOKUP_KEYS = {"file", "key", "value"}
@@ -93,6 +99,7 @@ class ColumnSpec:
     value: str | None = None           # constant
     template: str | None = None
     coalesce: tuple[str, ...] = ()     # the first non-empty of these source columns
+    when: tuple["Condition", ...] = ()  # the value only on rows where every condition holds (else empty)
     extract: str | None = None
     split: tuple[str, int] | None = None
     map: dict[str, str] | None = None
@@ -112,7 +119,7 @@ class ColumnSpec:
             cols = _TEMPLATE_FIELD.findall(self.template)
         else:
             cols = list(self.coalesce)
-        return cols + [c for _, _, c in self.cases if c is not None]
+        return cols + [c.column for c in self.when] + [c for _, _, c in self.cases if c is not None]
 
 
 @dataclass(frozen=True)
@@ -352,6 +359,11 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity, used: 
         kw["coalesce"] = tuple(_text(c, where) for c in cols)
     if "from" in raw:
         kw["source"] = _text(raw["from"], where)
+    if "when" in raw:
+        conds = raw["when"] if isinstance(raw["when"], list) else [raw["when"]]
+        if not conds:
+            raise MappingError(f"{where}: when needs at least one condition")
+        kw["when"] = tuple(_condition(c, path, f"{e.name}.{target}.when") for c in conds)
     if "value" in raw:
         kw["value"] = None if raw["value"] is None else _text(raw["value"], where)
     if "template" in raw:
@@ -624,6 +636,8 @@ def column_sql(spec: ColumnSpec, header: dict[str, str]) -> str:
         expr = "coalesce(" + ", ".join(f"NULLIF(trim({col(c)}), '')" for c in spec.coalesce) + ")"
     else:
         expr = "CAST(NULL AS VARCHAR)"
+    if spec.when:
+        expr = f"(CASE WHEN {' AND '.join(_condition_sql(c, header) for c in spec.when)} THEN {expr} END)"
     if spec.extract is not None:
         groups = re.compile(spec.extract).groups
         expr = f"NULLIF(regexp_extract({expr}, {sql_literal(spec.extract)}, {1 if groups else 0}), '')"

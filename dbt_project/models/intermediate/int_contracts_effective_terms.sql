@@ -36,7 +36,7 @@ final as (
         contracts.master_contract_id,
         contracts.commodity_code,
         -- category only for a known commodity code, as for payments
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         contracts.procurement_method,
         contracts.signed_date,
         contracts.start_date,

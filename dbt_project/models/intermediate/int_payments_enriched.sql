@@ -35,7 +35,7 @@ classified as (
         payments.payee_name,
         payments.commodity_code,
         -- category only for a known commodity code: an unknown code has no category (docs/kpi_rules.md)
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         -- a contract id that is not in contracts counts as no contract
         contracts.contract_id,
         payments.contract_id as recorded_contract_id,

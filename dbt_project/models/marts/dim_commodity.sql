@@ -1,3 +1,6 @@
+{#- One row per commodity code of any scheme (the key transactions use: stg_raw__commodity_codes). The
+    procurement category is the UNSPSC family for UNSPSC codes and codes crosswalked to UNSPSC, else the
+    scheme's own category (docs/kpi_rules.md). -#}
 with
 
 commodity_codes as (
@@ -6,20 +9,28 @@ commodity_codes as (
 
 final as (
     select
-        commodity_code,
-        commodity_title,
-        segment_code,
-        segment_title,
-        family_code,
-        family_title,
-        class_code,
-        class_title,
-        -- the procurement category is the UNSPSC family (docs/kpi_rules.md)
-        family_code as category_code,
-        family_title as category_title,
-        is_addressable,
-        is_po_exempt
+        commodity_codes.commodity_code,
+        commodity_codes.scheme,
+        commodity_codes.source_code,
+        commodity_codes.commodity_title,
+        commodity_codes.segment_code,
+        commodity_codes.segment_title,
+        commodity_codes.family_code,
+        commodity_codes.family_title,
+        commodity_codes.class_code,
+        commodity_codes.class_title,
+        commodity_codes.category_code,
+        coalesce(
+            case when commodity_codes.scheme = 'UNSPSC' then commodity_codes.family_title end,
+            categories.commodity_title,
+            commodity_codes.category_code
+        ) as category_title,
+        commodity_codes.crosswalk_unspsc_code,
+        commodity_codes.is_addressable,
+        commodity_codes.is_po_exempt
     from commodity_codes
+    left join commodity_codes as categories
+        on commodity_codes.category_code = categories.commodity_code
 )
 
 select * from final

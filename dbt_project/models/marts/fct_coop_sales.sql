@@ -57,7 +57,7 @@ final as (
         sales.product_number,
         sales.product_description,
         sales.commodity_code,
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         sales.unit_of_measure,
         cast(sales.list_price as decimal(18, 6)) as list_price,
         cast(sales.contract_price as decimal(18, 6)) as contract_price,

@@ -131,7 +131,7 @@ final as (
         joined.po_date,
         joined.commodity_code,
         -- category and exemption only for a known commodity code (docs/kpi_rules.md)
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         commodity_codes.is_po_exempt,
         joined.invoice_date,
         joined.received_date,

@@ -167,7 +167,7 @@ milestones as (
         cast(purchase_orders.total_amount as decimal(18, 2)) as total_amount,
         first_lines.commodity_code,
         -- category only for a known commodity code (docs/kpi_rules.md)
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         {{ fiscal_year('purchase_orders.po_date', 'states.fiscal_year_start_month') }} as fiscal_year,
         {{ fiscal_month('purchase_orders.po_date', 'states.fiscal_year_start_month') }} as fiscal_month,
         thresholds_in_force.small_purchase_threshold,

@@ -2,7 +2,8 @@
     in the ordering state's calendar, and the contract price in effect for the line's item + unit of measure
     on po_date. The price list searched is the PO's contract's own, else (a participating addendum) its
     master agreement's: cooperative price lists live on the master. Lines whose header is not in
-    purchase_orders are left out (no state, agency or date to place them).
+    purchase_orders are left out (no state, agency or date to place them). Cancelled lines are not here
+    (stg_raw__purchase_order_lines): fct_purchase_order_lines_cancelled holds them.
     Incremental by period_month, the first day of the calendar month of po_date (= one fiscal month
     of every state): macros/incremental_by_period.sql decides which months a build rewrites. -#}
 {{ config(**incremental_by_period_config()) }}
@@ -61,11 +62,12 @@ lines_with_headers as (
         po_lines.item_description,
         po_lines.commodity_code,
         -- category only for a known commodity code (docs/kpi_rules.md)
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         po_lines.quantity,
         po_lines.unit_of_measure,
         po_lines.unit_price,
-        po_lines.line_amount
+        po_lines.line_amount,
+        po_lines.status as line_status
     from po_lines
     inner join purchase_orders
         on po_lines.po_id = purchase_orders.po_id
@@ -180,6 +182,7 @@ final as (
         lines_with_headers.unit_of_measure,
         lines_with_headers.unit_price,
         cast(lines_with_headers.line_amount as decimal(18, 2)) as line_amount,
+        lines_with_headers.line_status,
         prices_in_effect.price_contract_id,
         prices_in_effect.contract_price,
         prices_in_effect.contract_price is not null as has_contract_price,

@@ -79,7 +79,7 @@ final as (
         solicitations.method,
         coalesce(methods.is_competitive, false) as is_competitive,
         solicitations.commodity_code,
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         solicitations.status,
         solicitations.status = 'cancelled' as is_cancelled,
         solicitations.issue_date,

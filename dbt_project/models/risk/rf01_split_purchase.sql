@@ -47,7 +47,7 @@ orders as (
         purchase_orders.supplier_id,
         purchase_orders.po_date,
         purchase_orders.total_amount,
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         case when purchase_orders.channel = 'pcard' then 'pcard' else 'other' end as channel_class,
         case
             when purchase_orders.channel = 'pcard' then 0

@@ -30,7 +30,7 @@ buyer_awards as (
         awards.award_value,
         solicitations.state_code,
         solicitations.agency_id,
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code
+        commodity_codes.category_code
     from awards
     inner join solicitations
         on awards.solicitation_id = solicitations.solicitation_id

@@ -48,7 +48,7 @@ classified as (
         solicitations.solicitation_id,
         solicitations.state_code,
         solicitations.agency_id,
-        {{ unspsc_family('commodity_codes.commodity_code') }} as category_code,
+        commodity_codes.category_code,
         awards.award_date,
         {{ fiscal_year('awards.award_date', 'states.fiscal_year_start_month') }} as fiscal_year,
         {{ fiscal_month('awards.award_date', 'states.fiscal_year_start_month') }} as fiscal_month,

@@ -14,7 +14,8 @@ cleaned as (
         nullif(trim(contract_id), '') as contract_id,
         nullif(trim(item_number), '') as item_number,
         nullif(trim(item_description), '') as item_description,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         nullif(trim(unit_of_measure), '') as unit_of_measure,
         contract_price,
         list_price,

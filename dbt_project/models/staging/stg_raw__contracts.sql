@@ -22,7 +22,8 @@ cleaned as (
         nullif(trim(master_contract_id), '') as master_contract_id,
         upper(nullif(trim(lead_state_code), '')) as lead_state_code,
         nullif(trim(award_id), '') as award_id,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         nullif(trim(procurement_method), '') as procurement_method,
         signed_date,
         start_date,

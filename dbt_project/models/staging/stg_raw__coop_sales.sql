@@ -28,7 +28,8 @@ cleaned as (
         nullif(trim(invoice_number), '') as invoice_number,
         nullif(trim(product_number), '') as product_number,
         nullif(trim(product_description), '') as product_description,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         nullif(trim(unit_of_measure), '') as unit_of_measure,
         list_price,
         contract_price,

@@ -19,7 +19,8 @@ cleaned as (
         nullif(trim(invoice_id), '') as invoice_id,
         nullif(trim(po_id), '') as po_id,
         nullif(trim(contract_id), '') as contract_id,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         payment_date,
         amount,
         nullif(trim(payment_method), '') as payment_method,

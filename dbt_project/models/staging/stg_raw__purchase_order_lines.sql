@@ -1,35 +1,15 @@
-{#- purchase_order_lines: trimmed strings (empty -> NULL), upper-case state codes, one row per
-    primary key (po_id, line_number): the latest load wins. -#}
-{#- A table, not a view: the de-duplication runs once per build, not once per reader and per test. -#}
-{{ config(materialized='table') }}
-
+{#- purchase_order_lines that are spend: every line of base_raw__purchase_order_lines but the cancelled ones
+    (status = cancelled). Every model of spend, savings, compliance and risk reads lines from here, so a
+    cancelled line is left out of all of them; marts.fct_purchase_order_lines_cancelled shows them apart. -#}
 with
 
-source as (
-    select * from {{ source('raw', 'purchase_order_lines') }}
-),
-
-cleaned as (
-    select
-        nullif(trim(po_id), '') as po_id,
-        line_number,
-        nullif(trim(item_number), '') as item_number,
-        nullif(trim(item_description), '') as item_description,
-        nullif(trim(commodity_code), '') as commodity_code,
-        quantity,
-        nullif(trim(unit_of_measure), '') as unit_of_measure,
-        unit_price,
-        line_amount,
-        _source,
-        _file,
-        _row_number,
-        _load_id,
-        _loaded_at
-    from source
+lines as (
+    select * from {{ ref('base_raw__purchase_order_lines') }}
 ),
 
 final as (
-    {{ latest_version('cleaned', ['po_id', 'line_number']) }}
+    select * from lines
+    where not is_cancelled
 )
 
 select * from final

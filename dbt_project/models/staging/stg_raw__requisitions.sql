@@ -14,7 +14,8 @@ cleaned as (
         nullif(trim(requisition_id), '') as requisition_id,
         upper(nullif(trim(state_code), '')) as state_code,
         nullif(trim(agency_id), '') as agency_id,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         created_date,
         approved_date,
         estimated_amount,

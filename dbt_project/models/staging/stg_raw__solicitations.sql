@@ -16,7 +16,8 @@ cleaned as (
         nullif(trim(agency_id), '') as agency_id,
         nullif(trim(title), '') as title,
         nullif(trim(method), '') as method,
-        nullif(trim(commodity_code), '') as commodity_code,
+        -- the commodity key: UNSPSC as is, another scheme's code prefixed by the scheme (macros/unspsc.sql)
+        {{ commodity_key("nullif(trim(commodity_code), '')", "nullif(trim(commodity_scheme), '')") }} as commodity_code,
         issue_date,
         close_date,
         estimated_value,
