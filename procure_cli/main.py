@@ -217,21 +217,53 @@ def fetch(
 
 @app.command()
 def reference(
-    states: list[str] = typer.Option(..., "--state", "-s", help="Two-letter code of a state whose data you load (repeatable)."),
+    states: Optional[list[str]] = typer.Option(None, "--state", "-s", help="Two-letter USPS code of a US state (or DC) whose data you load (repeatable)."),
+    countries: Optional[list[str]] = typer.Option(None, "--country", "-c", help="ISO 3166-1 country code (MX or MEX) or ISO 3166-2 subdivision code (MX-CMX) (repeatable): name from ISO 3166, fiscal-year start from the CIA World Factbook, currency from Unicode CLDR, holidays from the holidays package."),
+    code: Optional[str] = typer.Option(None, "--code", help="A code of your own (needs --name, --fiscal-year-start and --currency); with one --country: the code its rows are stored under (e.g. --country CA --code CAN beside California's CA)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name for --code, or instead of ISO 3166's for one --country."),
+    fiscal_year_start: Optional[int] = typer.Option(None, "--fiscal-year-start", min=1, max=12, help="Month (1-12) the fiscal year starts (1 = calendar year); required where no source here knows it."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="ISO 4217 code of the money (e.g. EUR); required for --code and for a country with several currencies."),
+    holidays_of: Optional[str] = typer.Option(None, "--holidays", metavar="COUNTRY[-SUBDIV]", help="For --code: take the public holidays of this country (e.g. MX or MX-CMX)."),
     first_year: int = typer.Option(2019, help="First calendar year of holidays."),
     last_year: int = typer.Option(2027, help="Last calendar year of holidays."),
     landing: Optional[Path] = typer.Option(None, help="Landing folder (default $PROCURE_LANDING)."),
 ) -> None:
-    """Write the reference tables a real installation needs (states with their fiscal-year start, public
-    holidays) into <landing>/reference/, to be loaded with your own exports (docs/add-your-data.md)."""
-    from ingestion.reference.tables import write_reference
+    """Write the reference tables a real installation needs (states with their fiscal-year start and currency,
+    public holidays) into <landing>/reference/, to be loaded with your own exports (docs/add-your-data.md).
+
+    A "state" is a US state (--state NV), a country or subdivision (--country MX, --country MX-CMX) or a code of
+    your own (--code XYZ --name "..." --fiscal-year-start 4 --currency EUR). Rows already in states.csv and
+    holidays.csv for other codes are kept; a code written again is replaced. Exit 2 when a fact is missing or wrong
+    (the message names the option)."""
+    from ingestion.reference.tables import ReferenceError, country, custom, us_state, write_reference
     from warehouse.settings import get_settings
 
+    states, countries = states or [], countries or []
     try:
-        written = write_reference(landing or get_settings().landing, states, range(first_year, last_year + 1))
-    except ValueError as exc:
+        if not (states or countries or code):
+            raise ReferenceError("say what to write: --state XX (a US state), --country CC (an ISO 3166 country or "
+                                 "subdivision) or --code XYZ with --name, --fiscal-year-start and --currency")
+        overrides = name is not None or fiscal_year_start is not None or currency is not None
+        if (overrides or code) and len(countries) > 1:
+            raise ReferenceError("--code, --name, --fiscal-year-start and --currency apply to one --country at a time")
+        if holidays_of and (countries or not code):
+            raise ReferenceError("--holidays goes with --code (a --country takes its own holidays)")
+        rows = [us_state(s) for s in states]
+        if countries:
+            rows += [country(countries[0], as_code=code, name=name, fiscal_year_start=fiscal_year_start, currency=currency)]
+            rows += [country(c) for c in countries[1:]]
+        elif code:
+            rows.append(custom(code, name=name, fiscal_year_start=fiscal_year_start, currency=currency, holidays_country=holidays_of))
+        elif overrides:
+            raise ReferenceError("--name, --fiscal-year-start and --currency go with --country or --code (a US state's are known)")
+        written = write_reference(landing or get_settings().landing, rows, range(first_year, last_year + 1))
+    except ReferenceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2)
+    for r in rows:
+        console.print(escape(f"{r.code}: {r.name}, fiscal year from month {r.fiscal_year_start_month}, {r.currency}"), highlight=False)
+        for note in r.notes:
+            console.print(escape(f"  {note}"), highlight=False)
     for path in written:
         console.print(f"wrote {path}")
 
