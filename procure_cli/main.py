@@ -89,12 +89,13 @@ def ingest(
     mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="Mapping YAML that maps PATHS onto canonical entities (docs/add-your-data.md)."),
     source: Optional[str] = typer.Option(None, help="Source name recorded as lineage for --mapping loads (default: the mapping's `source`)."),
     landing: Optional[Path] = typer.Option(None, help="Landing folder to load (default $PROCURE_LANDING)."),
-    check: bool = typer.Option(False, "--check", help="Only validate the mapping (and that PATHS have the columns it names); load nothing."),
+    check: bool = typer.Option(False, "--check", help="Load nothing: validate the mapping, check PATHS have the columns it names, and report what loading would do (rows that would load or be quarantined, and why) from a trial load into a throwaway warehouse. Exit 0 when nothing would be quarantined or rejected, 1 otherwise."),
 ) -> None:
     """Load new landing files into raw.* without Dagster (the ledger skips files already loaded).
 
     With --mapping, load exactly PATHS with that mapping instead of scanning the landing folder.
-    Exit codes: 0 loaded; 1 a file or mapping was rejected; 3 the warehouse is busy.
+    Exit codes: 0 loaded; 1 a file or mapping was rejected (with --check: or rows would be quarantined);
+    2 a file named does not exist; 3 the warehouse is busy.
     """
     from ingestion.common.loader import WarehouseUpgradeError, mapped_files
     from ingestion.common.loader import ingest as run_ingest
@@ -136,19 +137,23 @@ def ingest(
 
 
 def _check_mapping(m, paths: list[Path]) -> None:
-    """procure ingest --check: the mapping is valid; say per file whether it has every column the mapping names."""
+    """procure ingest --check / procure map --check: the mapping is valid; per file whether it has every column the
+    mapping names; then what loading would do (rows that would load or be quarantined, and why), found by the real
+    loader on a throwaway warehouse. Exit 0 when nothing would be quarantined or rejected, else 1."""
     import tempfile
 
-    from ingestion.files.mapping import missing_sources
+    from ingestion.files.dryrun import clean, describe, dry_run
+    from ingestion.files.mapping import MappingError, missing_sources
     from ingestion.files.readers import ReadError, read_table
 
     entities = ", ".join(em.entity.name for em in m.entities) or "every OCDS entity"
-    console.print(f"mapping {m.path}: valid ({entities})")
+    console.print(escape(f"mapping {m.path}: valid ({entities})"), highlight=False)
     failed = False
+    readable = []
     with tempfile.TemporaryDirectory(prefix="procure-check-") as tmp:
         for path in paths:
             if m.read.format == "ocds":
-                console.print(f"  {path}: OCDS (read at load time)")
+                readable.append(path)
                 continue
             try:
                 header = read_table(path, m.format_for(path), Path(tmp) / "t.parquet", m.read)
@@ -161,7 +166,20 @@ def _check_mapping(m, paths: list[Path]) -> None:
                 err.print(f"  [red]{escape(str(path))}: missing column(s) {escape(', '.join(missing))}[/red]")
                 failed = True
             else:
-                console.print(f"  {path}: has every column the mapping names")
+                console.print(escape(f"  {path}: has every column the mapping names"), highlight=False)
+                readable.append(path)
+    if readable:
+        console.print("what loading would do (a trial load into a throwaway warehouse; yours is not touched):")
+        checks = dry_run(m, readable)
+        for check in checks:
+            for line in describe(check):
+                console.print(escape(line), highlight=False)
+        if not clean(checks):
+            quarantined = sum(c.would_quarantine for c in checks)
+            rejected = sum(c.status == "rejected" for c in checks)
+            err.print(f"[red]not clean:[/red] {quarantined:,} row(s) would be quarantined, {rejected} file/entity load(s) "
+                      "rejected; fix the mapping (or the export) and check again")
+            failed = True
     if failed:
         raise typer.Exit(1)
 
