@@ -214,12 +214,20 @@ def _regex(pattern: Any, where: str) -> str:
     return pattern
 
 
+def _todo(raw: dict, where: str) -> None:
+    """A `{TODO: hint}` left in a draft of `procure map --suggest` is refused, naming the line and the hint."""
+    if "TODO" in raw:
+        raise MappingError(f"{where}: TODO left from the suggested draft ({_text(raw['TODO'], where)}): replace it "
+                           "with the real value")
+
+
 def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> ColumnSpec:
     where = f"{path}:{line}: {e.name}.{target}"
     if isinstance(raw, str):
         return ColumnSpec(target=target, line=line, source=raw)
     if not isinstance(raw, dict):
         raise MappingError(f"{where}: expected a source column name or a spec like {{from: Column}}, got {raw!r}")
+    _todo(raw, where)
     _unknown(raw, SPEC_KEYS, f"{e.name}.{target}: ", path)
     bases = [k for k in ("from", "value", "template") if k in raw]
     if len(bases) != 1:
@@ -246,6 +254,9 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity) -> Col
     if "map" in raw:
         if not isinstance(raw["map"], dict) or not raw["map"]:
             raise MappingError(f"{where}: map must be a non-empty mapping of received value -> canonical value")
+        for k, v in raw["map"].items():
+            if isinstance(v, dict):
+                _todo(v, f"{where}: map {k!r}")
         kw["map"] = {_text(k, where): _text(v, where) for k, v in raw["map"].items()}
     if "map_default" in raw:
         if "map" not in raw:
