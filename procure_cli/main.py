@@ -137,7 +137,7 @@ def ingest(
 
 
 def _check_mapping(m, paths: list[Path]) -> None:
-    """procure ingest --check / procure map --check: the mapping is valid; per file whether it has every column the
+    """procure ingest --check: the mapping is valid; per file whether it has every column the
     mapping names; then what loading would do (rows that would load or be quarantined, and why), found by the real
     loader on a throwaway warehouse. Exit 0 when nothing would be quarantined or rejected, else 1."""
     import tempfile
@@ -182,6 +182,53 @@ def _check_mapping(m, paths: list[Path]) -> None:
             failed = True
     if failed:
         raise typer.Exit(1)
+
+
+@app.command(name="map")
+def map_(
+    suggest_file: Optional[Path] = typer.Option(None, "--suggest", metavar="FILE", help="Draft a mapping for this file (CSV, TSV, XLSX, Parquet, JSON, JSON Lines) from its header and values."),
+    entities: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Map onto this canonical entity instead of the best-fitting one (repeatable: the first is the file's grain, e.g. --entity purchase_order_lines --entity purchase_orders)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the draft to this file instead of standard output (an existing file is kept unless --force)."),
+    force: bool = typer.Option(False, "--force", help="With --out: overwrite an existing file."),
+    rows: int = typer.Option(2000, "--rows", min=1, help="Data rows sampled from the head of the file."),
+) -> None:
+    """Draft a mapping YAML for a file: which canonical entity it most likely holds, which of its columns fills each
+    canonical column (header words against the data dictionary, weighed by the values), date formats and money
+    formats found in the values, each guess with its confidence in a comment, and a TODO for every required column
+    it could not place. Edit it, then `procure ingest --check --mapping DRAFT.yml FILE`: the mapping is refused
+    while a TODO is left. Exit 0 drafted; 2 the file cannot be read, no column of it matches, or --out exists."""
+    from ingestion.files.suggest import SuggestError, suggest
+
+    if suggest_file is None:
+        err.print("say what to do: procure map --suggest FILE (drafts a mapping from the file's header and values)")
+        raise typer.Exit(2)
+    if out is not None and out.exists() and not force:
+        err.print(escape(f"refused: {out} exists; choose another --out or add --force to overwrite it"), highlight=False)
+        raise typer.Exit(2)
+    try:
+        draft = suggest(suggest_file, entities or None, rows=rows)
+    except SuggestError as exc:
+        err.print(f"[red]cannot suggest:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2)
+    todo = draft.text.count("{TODO:")
+    summary = (f"{suggest_file.name} -> {', '.join(draft.entities)}; "
+               + (f"{todo} TODO(s) to fill in" if todo else "no TODO left: check each guess"))
+    if out is None:
+        sys.stdout.write(draft.text)
+        sys.stdout.flush()
+        err.print(escape(summary), highlight=False)
+        return
+    try:
+        with open(out, "w" if force else "x", encoding="utf-8") as fh:
+            fh.write(draft.text)
+    except FileExistsError:
+        err.print(escape(f"refused: {out} exists; choose another --out or add --force to overwrite it"), highlight=False)
+        raise typer.Exit(2)
+    except OSError as exc:
+        err.print(escape(f"cannot write {out}: {exc.strerror or exc}"), highlight=False)
+        raise typer.Exit(2)
+    console.print(escape(f"wrote {out}: {summary}; then: procure ingest --check --mapping {out} {suggest_file}"),
+                  highlight=False)
 
 
 @app.command()

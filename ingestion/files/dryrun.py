@@ -1,5 +1,4 @@
-"""What loading files with a mapping would do, without touching the warehouse: `procure map --check` and
-`procure ingest --check`.
+"""What loading files with a mapping would do, without touching the warehouse: `procure ingest --check`.
 
 The real loader (`ingestion.common.loader.ingest`) runs on the files into a throwaway DuckDB database in a temporary
 folder, so the answer is the loader's own (same reading, transforms, validation and quarantine reasons), not a
