@@ -111,6 +111,25 @@ def _json_head(path: Path, records: str | None, rows: int, out: Path) -> None:
             raise SuggestError(f"{path}: not valid JSON: {exc}") from None
 
 
+def _json_records(path: Path, events: int = 100_000) -> str | None:
+    """The dotted path of the first list of objects in a JSON document whose top level is an object (None when the
+    top level is the list itself, or none is found in the first `events` parse events)."""
+    import ijson
+
+    with open(path, "rb") as fh:
+        try:
+            for i, (prefix, event, _) in enumerate(ijson.parse(fh)):
+                if i == 0 and event != "start_map":
+                    return None
+                if event == "start_map" and prefix.endswith(".item") and ".item." not in prefix:
+                    return prefix[: -len(".item")]
+                if i >= events:
+                    return None
+        except ijson.JSONError as exc:
+            raise SuggestError(f"{path}: not valid JSON: {exc}") from None
+    return None
+
+
 @dataclass
 class Sample:
     path: Path
@@ -151,6 +170,11 @@ def sample(path: Path, rows: int = SAMPLE_ROWS, fmt: str | None = None, opts: Re
     notes: list[str] = []
     if opts is None:
         opts, notes = _guess_csv_options(path) if fmt == "csv" else (ReadOptions(), [])
+        if fmt == "json":
+            records = _json_records(path)
+            if records:
+                opts = ReadOptions(records=records)
+                notes.append(f"the records are the list at {records!r} (read.records); the first list of objects found")
     with tempfile.TemporaryDirectory(prefix="procure-suggest-") as tmp:
         src, src_fmt = path, fmt
         if fmt in ("csv", "tsv", "jsonl"):
@@ -620,6 +644,8 @@ def render(sample_: Sample, fits: list[EntityFit], ranked: list[EntityFit], prof
         read.append(f"encoding: {sample_.read.encoding}")
     if sample_.read.delimiter:
         read.append(f"delimiter: {_q(sample_.read.delimiter)}")
+    if sample_.read.records:
+        read.append(f"records: {_q(sample_.read.records)}")
     lines += ["read: {" + ", ".join(read) + "}", "entities:"]
     for i, fit in enumerate(fits):
         lines += _entity_block(fit, profiles, secondary=i > 0)

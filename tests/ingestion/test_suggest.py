@@ -242,3 +242,47 @@ def test_cli_unknown_header_exits_2_with_the_reason(tmp_path, cli_output):
     assert "cannot suggest" in cli_output[1].getvalue() and "none of its 2 column(s)" in cli_output[1].getvalue()
     assert not (tmp_path / "d.yml").exists()
     assert _procure("map").exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl", "xlsx", "json", "nested json"])
+def test_every_readable_format_gets_the_same_draft_columns(tmp_path, fmt):
+    import json
+
+    import openpyxl
+
+    frame = pl.read_csv(NEVADA / "purchase_orders.csv", infer_schema=False).head(40)
+    path = tmp_path / f"po.{fmt.split()[-1]}"
+    if fmt == "parquet":
+        frame.write_parquet(path)
+    elif fmt == "jsonl":
+        frame.write_ndjson(path)
+    elif fmt == "xlsx":
+        wb = openpyxl.Workbook()
+        wb.active.append(frame.columns)
+        for row in frame.rows():
+            wb.active.append(list(row))
+        wb.save(path)
+    else:
+        records = frame.to_dicts()
+        path.write_text(json.dumps({"meta": {"n": 40}, "data": {"items": records}} if fmt == "nested json" else records))
+    text = suggest(path).text
+    cols = _columns(text, "purchase_orders")
+    assert cols["po_date"] == {"from": "Sent Date", "date_format": "%m/%d/%Y"}
+    assert (cols["po_number"], cols["agency_id"], cols["supplier_id"], cols["total_amount"]) == ("PO #", "Organization", "Vendor", "Total")
+    read = yaml.safe_load(text)["read"]
+    assert read == ({"format": "json", "records": "data.items"} if fmt == "nested json" else {"format": fmt})
+
+
+def test_cli_ingest_check_reports_what_the_filled_draft_would_quarantine(procure_home, tmp_path, cli_output):
+    from warehouse.settings import get_settings
+
+    text = suggest(WVU, ["purchase_order_lines", "purchase_orders"]).text
+    text = text.replace('{TODO: "a constant {value: XX} or a source column"}', "{value: WV}").replace('{TODO: "closed?"}', "closed")
+    (tmp_path / "wvu.yml").write_text(text)
+    result = _procure("ingest", "--check", "--mapping", str(tmp_path / "wvu.yml"), str(WVU))
+    out, err = cli_output[0].getvalue(), cli_output[1].getvalue()
+    assert result.exit_code == 1  # a row would be quarantined
+    assert "po_lines.csv -> purchase_order_lines: 53 row(s) in: 52 would load, 1 would be quarantined" in out
+    assert "  line_amount (from 'Amount'): is not a valid money: 1 row(s), e.g. row 51 '7597372.1200000001'" in out
+    assert "not clean: 2 row(s) would be quarantined" in err  # the line and its PO
+    assert not get_settings().warehouse.exists()  # a trial load only
