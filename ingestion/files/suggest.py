@@ -40,12 +40,13 @@ import duckdb
 import polars as pl
 from rapidfuzz import fuzz
 
-from ingestion.common.parsing import sql_literal
+from ingestion.common.parsing import sql_ident, sql_literal
 from ingestion.common.schema import Column, Entity, load_schema
 from ingestion.files.mapping import SUFFIX_FORMATS, ReadOptions
 from ingestion.files.readers import ReadError, read_table
 
 SAMPLE_ROWS = 2000
+WHOLE_FILE_CODES_MAX_BYTES = 256 << 20  # up to this size, a map's codes are read from the whole file, not the head
 PLACE_AT = 60          # a header is proposed for a column from this adjusted score (0-100)
 LOW_CARDINALITY = 25   # at most this many distinct values: a candidate for an allowed-values column's map
 DATE_SHARE = 0.9       # this share of non-empty values must parse for a column to count as dates / numbers
@@ -206,6 +207,35 @@ def sample(path: Path, rows: int = SAMPLE_ROWS, fmt: str | None = None, opts: Re
     return Sample(path, fmt, opts, header, frame.select(header), notes)
 
 
+def whole_file_codes(path: Path, fmt: str, opts: ReadOptions, headers: list[str],
+                     limit: int = LOW_CARDINALITY) -> dict[str, Counter] | None:
+    """The trimmed non-empty values of `headers` over the whole file with their counts (a file sorted by date can
+    hold a code its head lacks); a header with more than `limit` distinct values is left out. None when the file is
+    above WHOLE_FILE_CODES_MAX_BYTES or `headers` is empty."""
+    path = Path(path)
+    if not headers or path.stat().st_size > WHOLE_FILE_CODES_MAX_BYTES:
+        return None
+    with tempfile.TemporaryDirectory(prefix="procure-suggest-") as tmp:
+        out = Path(tmp) / "whole.parquet"
+        try:
+            read_table(path, fmt, out, opts)
+        except ReadError:
+            return None
+        con = duckdb.connect()
+        try:
+            found = {}
+            for h in headers:
+                rows = con.execute(
+                    f"SELECT trim({sql_ident(h)}) AS v, count(*) FROM read_parquet({sql_literal(str(out))}) "
+                    f"WHERE nullif(trim({sql_ident(h)}), '') IS NOT NULL GROUP BY v ORDER BY v LIMIT {int(limit) + 1}"
+                ).fetchall()
+                if len(rows) <= limit:
+                    found[h] = Counter(dict(rows))
+            return found
+        finally:
+            con.close()
+
+
 # ------------------------------------------------------------------------------------------ profiles
 @dataclass
 class Profile:
@@ -221,6 +251,7 @@ class Profile:
     decimal_comma: bool = False
     integer_share: float = 0.0
     boolean_share: float = 0.0
+    whole_file_rows: int | None = None  # the codes in `counts` are the whole file's (that many non-empty values)
 
     @property
     def distinct(self) -> int:
@@ -382,15 +413,15 @@ def type_fit(p: Profile, col: Column) -> tuple[float, str]:
         return 0.4, "values are not whole numbers"
     if col.type == "boolean":
         if p.boolean_share >= DATE_SHARE or (p.distinct <= 2 and p.low_cardinality):
-            return 1.1, f"{p.distinct} distinct value(s)"
+            return 1.1, f"{p.distinct} distinct value(s) sampled"
         return 0.5, "values are not yes/no"
     if col.allowed:
         if p.low_cardinality:
-            return 1.1, f"{p.distinct} distinct value(s)"
+            return 1.1, f"{p.distinct} distinct value(s) sampled"
         return 0.6, f"{p.distinct}+ distinct values, too many for a code"
     if p.date_format or (p.money_share >= DATE_SHARE and p.integer_share < DATE_SHARE):
         return 0.7, "values look like dates or amounts, not text"
-    return 1.0, f"{p.distinct} distinct value(s)"
+    return 1.0, f"{p.distinct} distinct value(s) sampled"
 
 
 @dataclass
@@ -548,8 +579,10 @@ def _spec(pl_: Placement, p: Profile, notes: list[str]) -> str:
             target, sure = _allowed_guess(value, col.allowed)
             entries.append(f"{_q(value)}: {_q(target)}" if sure else
                            f"{_q(value)}: {{TODO: {_q((target + '?') if target else 'which of the allowed values?')}}}")
-        notes.append(f"map each received value to one of: {', '.join(col.allowed)}; a value not in the map (one the "
-                     f"{len(p.values):,} sampled rows lack) passes through and is quarantined unless it is one of them")
+        seen = (f"the {p.distinct} value(s) of the whole file ({p.whole_file_rows:,} non-empty)" if p.whole_file_rows
+                else f"the values of the {len(p.values):,} sampled rows; one they lack passes through and is "
+                     "quarantined unless it is one of those")
+        notes.append(f"map each received value to one of: {', '.join(col.allowed)}; listed: {seen}")
         return "{" + ", ".join(parts) + ", map: {" + ", ".join(entries) + "}}"
     if len(parts) == 1:
         return _q(h)
@@ -696,4 +729,16 @@ def suggest(path: Path, entities: list[str] | None = None, rows: int = SAMPLE_RO
                 "remove the rows above it; or name the entity with --entity ENTITY to get a draft with every "
                 "required column as a TODO")
         fits = [best]
+    # The codes of a map come from the whole file when it is small enough: the head may lack some (WVU's PO lines
+    # are sorted by year; their first 2,000 rows have no 'Open' status).
+    coded = sorted({pl_.header for f in fits for pl_ in f.placed.values()
+                    if pl_.column.allowed and profiles[pl_.header].low_cardinality})
+    codes = whole_file_codes(path, s.format, s.read, coded)
+    for h, counts in (codes or {}).items():
+        p = profiles[h]
+        p.counts, p.whole_file_rows = counts, sum(counts.values())
+    if coded and codes is None:
+        s.notes.append(f"the codes of {', '.join(map(repr, coded))} are those of the first {len(s.frame):,} rows only "
+                       f"(the file is larger than {WHOLE_FILE_CODES_MAX_BYTES >> 20} MiB): `procure ingest --check` "
+                       "finds any other")
     return Suggestion(render(s, fits, ranked, profiles, bool(entities)), [f.entity.name for f in fits], ranked, fits)

@@ -286,3 +286,18 @@ def test_cli_ingest_check_reports_what_the_filled_draft_would_quarantine(procure
     assert "  line_amount (from 'Amount'): is not a valid money: 1 row(s), e.g. row 51 '7597372.1200000001'" in out
     assert "not clean: 2 row(s) would be quarantined" in err  # the line and its PO
     assert not get_settings().warehouse.exists()  # a trial load only
+
+
+def test_the_codes_of_a_map_come_from_the_whole_file_not_only_the_head(monkeypatch):
+    # the fixture's last two rows are the only 'Open' ones: a 20-row sample lacks them
+    draft = suggest(WVU, ["purchase_orders"], rows=20)
+    status = _columns(draft.text, "purchase_orders")["status"]
+    assert status["map"] == {"Closed": "closed", "Finally Closed": {"TODO": "closed?"}, "Open": "open"}
+    assert "listed: the 3 value(s) of the whole file (53 non-empty)" in _comment(draft.text, "status")
+    # above the size limit only the head is read, and the draft says so
+    import ingestion.files.suggest as suggest_module
+
+    monkeypatch.setattr(suggest_module, "WHOLE_FILE_CODES_MAX_BYTES", 0)
+    draft = suggest(WVU, ["purchase_orders"], rows=20)
+    assert "Open" not in _columns(draft.text, "purchase_orders")["status"]["map"]
+    assert "# Note: the codes of 'Closure Status' are those of the first 20 rows only" in draft.text
