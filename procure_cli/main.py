@@ -89,12 +89,13 @@ def ingest(
     mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="Mapping YAML that maps PATHS onto canonical entities (docs/add-your-data.md)."),
     source: Optional[str] = typer.Option(None, help="Source name recorded as lineage for --mapping loads (default: the mapping's `source`)."),
     landing: Optional[Path] = typer.Option(None, help="Landing folder to load (default $PROCURE_LANDING)."),
-    check: bool = typer.Option(False, "--check", help="Only validate the mapping (and that PATHS have the columns it names); load nothing."),
+    check: bool = typer.Option(False, "--check", help="Load nothing: validate the mapping, check PATHS have the columns it names, and report what loading would do (rows that would load or be quarantined, and why) from a trial load into a throwaway warehouse. Exit 0 when nothing would be quarantined or rejected, 1 otherwise."),
 ) -> None:
     """Load new landing files into raw.* without Dagster (the ledger skips files already loaded).
 
     With --mapping, load exactly PATHS with that mapping instead of scanning the landing folder.
-    Exit codes: 0 loaded; 1 a file or mapping was rejected; 3 the warehouse is busy.
+    Exit codes: 0 loaded; 1 a file or mapping was rejected (with --check: or rows would be quarantined);
+    2 a file named does not exist; 3 the warehouse is busy.
     """
     from ingestion.common.loader import WarehouseUpgradeError, mapped_files
     from ingestion.common.loader import ingest as run_ingest
@@ -136,19 +137,23 @@ def ingest(
 
 
 def _check_mapping(m, paths: list[Path]) -> None:
-    """procure ingest --check: the mapping is valid; say per file whether it has every column the mapping names."""
+    """procure ingest --check: the mapping is valid; per file whether it has every column the
+    mapping names; then what loading would do (rows that would load or be quarantined, and why), found by the real
+    loader on a throwaway warehouse. Exit 0 when nothing would be quarantined or rejected, else 1."""
     import tempfile
 
-    from ingestion.files.mapping import missing_sources
+    from ingestion.files.dryrun import clean, describe, dry_run
+    from ingestion.files.mapping import MappingError, missing_sources
     from ingestion.files.readers import ReadError, read_table
 
     entities = ", ".join(em.entity.name for em in m.entities) or "every OCDS entity"
-    console.print(f"mapping {m.path}: valid ({entities})")
+    console.print(escape(f"mapping {m.path}: valid ({entities})"), highlight=False)
     failed = False
+    readable = []
     with tempfile.TemporaryDirectory(prefix="procure-check-") as tmp:
         for path in paths:
             if m.read.format == "ocds":
-                console.print(f"  {path}: OCDS (read at load time)")
+                readable.append(path)
                 continue
             try:
                 header = read_table(path, m.format_for(path), Path(tmp) / "t.parquet", m.read)
@@ -161,9 +166,69 @@ def _check_mapping(m, paths: list[Path]) -> None:
                 err.print(f"  [red]{escape(str(path))}: missing column(s) {escape(', '.join(missing))}[/red]")
                 failed = True
             else:
-                console.print(f"  {path}: has every column the mapping names")
+                console.print(escape(f"  {path}: has every column the mapping names"), highlight=False)
+                readable.append(path)
+    if readable:
+        console.print("what loading would do (a trial load into a throwaway warehouse; yours is not touched):")
+        checks = dry_run(m, readable)
+        for check in checks:
+            for line in describe(check):
+                console.print(escape(line), highlight=False)
+        if not clean(checks):
+            quarantined = sum(c.would_quarantine for c in checks)
+            rejected = sum(c.status == "rejected" for c in checks)
+            err.print(f"[red]not clean:[/red] {quarantined:,} row(s) would be quarantined, {rejected} file/entity load(s) "
+                      "rejected; fix the mapping (or the export) and check again")
+            failed = True
     if failed:
         raise typer.Exit(1)
+
+
+@app.command(name="map")
+def map_(
+    suggest_file: Optional[Path] = typer.Option(None, "--suggest", metavar="FILE", help="Draft a mapping for this file (CSV, TSV, XLSX, Parquet, JSON, JSON Lines) from its header and values."),
+    entities: Optional[list[str]] = typer.Option(None, "--entity", "-e", help="Map onto this canonical entity instead of the best-fitting one (repeatable: the first is the file's grain, e.g. --entity purchase_order_lines --entity purchase_orders)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the draft to this file instead of standard output (an existing file is kept unless --force)."),
+    force: bool = typer.Option(False, "--force", help="With --out: overwrite an existing file."),
+    rows: int = typer.Option(2000, "--rows", min=1, help="Data rows sampled from the head of the file."),
+) -> None:
+    """Draft a mapping YAML for a file: which canonical entity it most likely holds, which of its columns fills each
+    canonical column (header words against the data dictionary, weighed by the values), date formats and money
+    formats found in the values, each guess with its confidence in a comment, and a TODO for every required column
+    it could not place. Edit it, then `procure ingest --check --mapping DRAFT.yml FILE`: the mapping is refused
+    while a TODO is left. Exit 0 drafted; 2 the file cannot be read, no column of it matches, or --out exists."""
+    from ingestion.files.suggest import SuggestError, suggest
+
+    if suggest_file is None:
+        err.print("say what to do: procure map --suggest FILE (drafts a mapping from the file's header and values)")
+        raise typer.Exit(2)
+    if out is not None and out.exists() and not force:
+        err.print(escape(f"refused: {out} exists; choose another --out or add --force to overwrite it"), highlight=False)
+        raise typer.Exit(2)
+    try:
+        draft = suggest(suggest_file, entities or None, rows=rows)
+    except SuggestError as exc:
+        err.print(f"[red]cannot suggest:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2)
+    todo = draft.text.count("{TODO:")
+    summary = (f"{suggest_file.name} -> {', '.join(draft.entities)}; "
+               + (f"{todo} TODO(s) to fill in" if todo else "no TODO left: check each guess"))
+    if out is None:
+        sys.stdout.write(draft.text)
+        sys.stdout.flush()
+        err.print(escape(summary), highlight=False)
+        return
+    try:
+        with open(out, "w" if force else "x", encoding="utf-8") as fh:
+            fh.write(draft.text)
+    except FileExistsError:
+        err.print(escape(f"refused: {out} exists; choose another --out or add --force to overwrite it"), highlight=False)
+        raise typer.Exit(2)
+    except OSError as exc:
+        err.print(escape(f"cannot write {out}: {exc.strerror or exc}"), highlight=False)
+        raise typer.Exit(2)
+    console.print(escape(f"wrote {out}: {summary}; then: procure ingest --check --mapping {out} {suggest_file}"),
+                  highlight=False)
 
 
 @app.command()
@@ -217,21 +282,53 @@ def fetch(
 
 @app.command()
 def reference(
-    states: list[str] = typer.Option(..., "--state", "-s", help="Two-letter code of a state whose data you load (repeatable)."),
+    states: Optional[list[str]] = typer.Option(None, "--state", "-s", help="Two-letter USPS code of a US state (or DC) whose data you load (repeatable)."),
+    countries: Optional[list[str]] = typer.Option(None, "--country", "-c", help="ISO 3166-1 country code (MX or MEX) or ISO 3166-2 subdivision code (MX-CMX) (repeatable): name from ISO 3166, fiscal-year start from the CIA World Factbook, currency from Unicode CLDR, holidays from the holidays package."),
+    code: Optional[str] = typer.Option(None, "--code", help="A code of your own (needs --name, --fiscal-year-start and --currency); with one --country: the code its rows are stored under (e.g. --country CA --code CAN beside California's CA)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name for --code, or instead of ISO 3166's for one --country."),
+    fiscal_year_start: Optional[int] = typer.Option(None, "--fiscal-year-start", min=1, max=12, help="Month (1-12) the fiscal year starts (1 = calendar year); required where no source here knows it."),
+    currency: Optional[str] = typer.Option(None, "--currency", help="ISO 4217 code of the money (e.g. EUR); required for --code and for a country with several currencies."),
+    holidays_of: Optional[str] = typer.Option(None, "--holidays", metavar="COUNTRY[-SUBDIV]", help="For --code: take the public holidays of this country (e.g. MX or MX-CMX)."),
     first_year: int = typer.Option(2019, help="First calendar year of holidays."),
     last_year: int = typer.Option(2027, help="Last calendar year of holidays."),
     landing: Optional[Path] = typer.Option(None, help="Landing folder (default $PROCURE_LANDING)."),
 ) -> None:
-    """Write the reference tables a real installation needs (states with their fiscal-year start, public
-    holidays) into <landing>/reference/, to be loaded with your own exports (docs/add-your-data.md)."""
-    from ingestion.reference.tables import write_reference
+    """Write the reference tables a real installation needs (states with their fiscal-year start and currency,
+    public holidays) into <landing>/reference/, to be loaded with your own exports (docs/add-your-data.md).
+
+    A "state" is a US state (--state NV), a country or subdivision (--country MX, --country MX-CMX) or a code of
+    your own (--code XYZ --name "..." --fiscal-year-start 4 --currency EUR). Rows already in states.csv and
+    holidays.csv for other codes are kept; a code written again is replaced. Exit 2 when a fact is missing or wrong
+    (the message names the option)."""
+    from ingestion.reference.tables import ReferenceError, country, custom, us_state, write_reference
     from warehouse.settings import get_settings
 
+    states, countries = states or [], countries or []
     try:
-        written = write_reference(landing or get_settings().landing, states, range(first_year, last_year + 1))
-    except ValueError as exc:
+        if not (states or countries or code):
+            raise ReferenceError("say what to write: --state XX (a US state), --country CC (an ISO 3166 country or "
+                                 "subdivision) or --code XYZ with --name, --fiscal-year-start and --currency")
+        overrides = name is not None or fiscal_year_start is not None or currency is not None
+        if (overrides or code) and len(countries) > 1:
+            raise ReferenceError("--code, --name, --fiscal-year-start and --currency apply to one --country at a time")
+        if holidays_of and (countries or not code):
+            raise ReferenceError("--holidays goes with --code (a --country takes its own holidays)")
+        rows = [us_state(s) for s in states]
+        if countries:
+            rows += [country(countries[0], as_code=code, name=name, fiscal_year_start=fiscal_year_start, currency=currency)]
+            rows += [country(c) for c in countries[1:]]
+        elif code:
+            rows.append(custom(code, name=name, fiscal_year_start=fiscal_year_start, currency=currency, holidays_country=holidays_of))
+        elif overrides:
+            raise ReferenceError("--name, --fiscal-year-start and --currency go with --country or --code (a US state's are known)")
+        written = write_reference(landing or get_settings().landing, rows, range(first_year, last_year + 1))
+    except ReferenceError as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2)
+    for r in rows:
+        console.print(escape(f"{r.code}: {r.name}, fiscal year from month {r.fiscal_year_start_month}, {r.currency}"), highlight=False)
+        for note in r.notes:
+            console.print(escape(f"  {note}"), highlight=False)
     for path in written:
         console.print(f"wrote {path}")
 

@@ -10,7 +10,7 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.mark.parametrize("args", [[], ["generate"], ["run"], ["status"], ["ingest"], ["docs"], ["dev"], ["dashboard"],
-                                  ["snapshots"], ["publish"], ["loads"], ["retract"]])
+                                  ["snapshots"], ["publish"], ["loads"], ["retract"], ["map"], ["reference"]])
 def test_help_everywhere(args):
     proc = subprocess.run([str(BIN / "procure"), *args, "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -275,6 +275,13 @@ def _regex(pattern: Any, where: str) -> str:
     return pattern
 
 
+def _todo(raw: dict, where: str) -> None:
+    """A `{TODO: hint}` left in a draft of `procure map --suggest` is refused, naming the line and the hint."""
+    if "TODO" in raw:
+        raise MappingError(f"{where}: TODO left from the suggested draft ({_text(raw['TODO'], where)}): replace it "
+                           "with the real value")
+
+
 def _lookup(raw: Any, where: str, path: Path, used: list[bytes]) -> dict[str, str]:
     """The received value -> canonical value pairs of a `lookup:` reference file (CSV, beside the mapping)."""
     if not isinstance(raw, dict) or set(raw) != LOOKUP_KEYS:
@@ -346,6 +353,7 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity, used: 
         return ColumnSpec(target=target, line=line, source=raw)
     if not isinstance(raw, dict):
         raise MappingError(f"{where}: expected a source column name or a spec like {{from: Column}}, got {raw!r}")
+    _todo(raw, where)
     _unknown(raw, SPEC_KEYS, f"{e.name}.{target}: ", path)
     bases = [k for k in ("from", "value", "template", "coalesce") if k in raw]
     if len(bases) != 1:
@@ -383,6 +391,9 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity, used: 
     if "map" in raw:
         if not isinstance(raw["map"], dict) or not raw["map"]:
             raise MappingError(f"{where}: map must be a non-empty mapping of received value -> canonical value")
+        for k, v in raw["map"].items():
+            if isinstance(v, dict):
+                _todo(v, f"{where}: map {k!r}")
         kw["map"] = {_text(k, where): _text(v, where) for k, v in raw["map"].items()}
     if "lookup" in raw:
         # a map read from a reference file; entries written under map: take precedence

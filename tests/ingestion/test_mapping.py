@@ -212,6 +212,23 @@ def test_a_valid_mapping_parses(tmp_path):
               suppliers:
                 columns: {supplier_id: Id, supplier_name: Name}
             """, 2, "read.format 'xls' is not one of", id="unknown format"),
+        pytest.param("""
+            version: 1
+            entities:
+              suppliers:
+                columns:
+                  supplier_id: Id
+                  supplier_name: {TODO: "a source column"}
+            """, 6, "suppliers.supplier_name: TODO left from the suggested draft (a source column)", id="TODO left"),
+        pytest.param("""
+            version: 1
+            entities:
+              suppliers:
+                columns:
+                  supplier_id: Id
+                  supplier_name: Name
+                  is_small_business: {from: SB, map: {"Y": "true", "Maybe": {TODO: "true?"}}}
+            """, 7, "map 'Maybe': TODO left from the suggested draft (true?)", id="TODO left in a map"),
     ],
 )
 def test_validation_names_the_mapping_file_and_line(tmp_path, text, line, fragment):
