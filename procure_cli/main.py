@@ -392,24 +392,49 @@ def loads(
 
 @app.command()
 def retract(
-    load_id: str = typer.Argument(..., help="The load to take out (an id from `procure loads`)."),
+    load_id: Optional[str] = typer.Argument(None, help="The load to take out (an id from `procure loads`)."),
+    file: Optional[str] = typer.Option(None, "--file", help="Take back every load of this file (its path under the landing area, e.g. nevada_epro/contracts.csv, or the file itself) and hold its content back from loading again."),
+    readmit: bool = typer.Option(False, "--readmit", help="With --file: lift the hold, so the file loads at the next run."),
     reason: str = typer.Option("", help="Why (kept in the ledger's message)."),
 ) -> None:
-    """Take one load back out: delete its raw and quarantined rows, mark it retracted, so its file can load again.
+    """Take loads back out: delete their raw and quarantined rows and mark them retracted.
 
-    Rebuild the facts afterwards with `procure run --full-refresh` (an incremental run only looks at new loads)."""
+    With a LOAD_ID, that one load (its file can load again at the next run). With --file PATH, every load of the
+    file (every entity a mapping made of it), and its content is held back: later runs skip it until it changes
+    or `procure retract --file PATH --readmit`. Rebuild the facts afterwards with `procure run --full-refresh`
+    (an incremental run only looks at new loads)."""
     from ingestion.common.loader import IngestionError
     from ingestion.common.loader import retract as run_retract
+    from ingestion.common.loader import retract_file
 
-    with _exclusive(f"procure retract {load_id}"):
+    if (load_id is None) == (file is None):
+        err.print("[red]refused:[/red] give either a LOAD_ID or --file PATH")
+        raise typer.Exit(2)
+    if readmit and file is None:
+        err.print("[red]refused:[/red] --readmit goes with --file PATH")
+        raise typer.Exit(2)
+    with _exclusive(f"procure retract {load_id or file}"):
         try:
-            done = run_retract(load_id, reason=reason)
+            if file is not None:
+                done = retract_file(file, reason=reason, readmit=readmit)
+            else:
+                one = run_retract(load_id, reason=reason)
         except IngestionError as exc:
             err.print(f"[red]refused:[/red] {escape(str(exc))}")
             raise typer.Exit(2)
-    console.print(escape(f"retracted load {done.load_id} ({done.entity}, {done.file}): {done.rows_deleted:,} rows removed "
-                         f"from raw.{done.entity}, {done.rows_unquarantined:,} from quarantine.{done.entity}"), highlight=False)
-    console.print("next: `procure run --full-refresh` to load the file again (if still in the landing area) and rebuild the facts")
+    if file is not None and readmit:
+        console.print(escape(f"{done.file}: re-admitted ({done.readmitted} hold(s) lifted); it loads at the next run"),
+                      highlight=False)
+        return
+    for one in ([one] if file is None else done.retractions):
+        console.print(escape(f"retracted load {one.load_id} ({one.entity}, {one.file}): {one.rows_deleted:,} rows removed "
+                             f"from raw.{one.entity}, {one.rows_unquarantined:,} from quarantine.{one.entity}"), highlight=False)
+    if file is None:
+        console.print("next: `procure run --full-refresh` to load the file again (if still in the landing area) and rebuild the facts")
+    else:
+        console.print(escape(f"{done.file}: held back ({len(done.held)} content version(s)); later runs skip it until it changes "
+                             f"or `procure retract --file {file} --readmit`"), highlight=False)
+        console.print("next: `procure run --full-refresh` to rebuild the facts without it")
 
 
 def _print_ingest(report) -> None:

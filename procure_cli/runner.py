@@ -146,9 +146,11 @@ def _collect_outputs(summary: RunSummary) -> None:
             since = datetime.fromisoformat(summary.started_at).replace(tzinfo=None)
             rows = con.execute(
                 "SELECT entity, count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'),"
-                " coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0),"
-                " coalesce(sum(rows_loaded) FILTER (WHERE started_at >= ?), 0),"
-                " coalesce(sum(rows_quarantined) FILTER (WHERE started_at >= ?), 0)"
+                # rows now in the warehouse: a retracted load's rows were deleted, so they are not counted
+                " coalesce(sum(rows_loaded) FILTER (WHERE status = 'loaded'), 0),"
+                " coalesce(sum(rows_quarantined) FILTER (WHERE status = 'loaded'), 0),"
+                " coalesce(sum(rows_loaded) FILTER (WHERE started_at >= ? AND status = 'loaded'), 0),"
+                " coalesce(sum(rows_quarantined) FILTER (WHERE started_at >= ? AND status = 'loaded'), 0)"
                 " FROM raw._loads GROUP BY entity ORDER BY entity",
                 [since, since],
             ).fetchall()

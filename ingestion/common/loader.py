@@ -65,6 +65,16 @@ CREATE TABLE IF NOT EXISTS raw._file_hashes (
   hashed_at TIMESTAMP NOT NULL
 )
 """
+# Files a user took back with `procure retract --file`: their content is not loaded again (whatever the file is
+# called) until it changes (another sha256) or the user re-admits it (`procure retract --file PATH --readmit`).
+HELD_DDL = """
+CREATE TABLE IF NOT EXISTS raw._held_files (
+  file_sha256 VARCHAR NOT NULL,      -- the content held back
+  file VARCHAR NOT NULL,             -- landing-relative path it had when it was retracted
+  held_at TIMESTAMP NOT NULL,
+  reason VARCHAR
+)
+"""
 # The ledger's inserts name their columns (as the entity tables' do): a ledger an older version created and
 # ensure_warehouse upgraded may hold its columns in another order.
 LEDGER_INSERT = ("INSERT INTO raw._loads (load_id, source, entity, file, file_sha256, file_bytes, status, rows_in, "
@@ -94,7 +104,7 @@ class WarehouseUpgradeError(IngestionError):
 class FileLoad:
     entity: str
     file: str
-    status: str  # loaded | rejected | skipped_duplicate
+    status: str  # loaded | rejected | skipped_duplicate | held (retracted with --file: not loaded again)
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -144,7 +154,7 @@ class IngestReport:
         out: dict[str, dict[str, int]] = {}
         for load in self.loads:
             row = out.setdefault(load.entity, {"files": 0, "skipped": 0, "rows_loaded": 0, "rows_quarantined": 0})
-            if load.status == "skipped_duplicate":
+            if load.status in ("skipped_duplicate", "held"):
                 row["skipped"] += 1
             else:
                 row["files"] += 1
@@ -183,7 +193,8 @@ def ensure_warehouse(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _warehouse_tables() -> list[tuple[str, str, str, frozenset[str]]]:
     """(schema, table, CREATE statement, columns every row must have) of every table ensure_warehouse keeps."""
-    tables = [("raw", "_loads", LEDGER_DDL, frozenset()), ("raw", "_file_hashes", HASH_CACHE_DDL, frozenset())]
+    tables = [("raw", "_loads", LEDGER_DDL, frozenset()), ("raw", "_file_hashes", HASH_CACHE_DDL, frozenset()),
+              ("raw", "_held_files", HELD_DDL, frozenset())]
     for e in load_schema().values():
         tables.append(("raw", e.name, raw_table_ddl(e), frozenset(e.required_columns)))
         tables.append(("quarantine", e.name, quarantine_table_ddl(e), frozenset()))  # rows as received
@@ -551,6 +562,12 @@ def load_files(con: duckdb.DuckDBPyConnection, files: list[tuple[LandingFile, st
     pending: list[tuple[int, _Pending]] = []
     batch_shas: dict[str, str] = {}
     for i, (lf, sha) in enumerate(files):
+        held = con.execute("SELECT file, held_at FROM raw._held_files WHERE file_sha256 = ? LIMIT 1", [sha]).fetchone()
+        if held is not None:
+            results[i] = FileLoad(e.name, lf.relative, "held", message=(
+                f"held back: its content was retracted with `procure retract --file` ({held[0]}, {held[1]:%Y-%m-%d %H:%M} "
+                f"UTC); it loads again once it changes, or after `procure retract --file {lf.relative} --readmit`"))
+            continue
         done = con.execute(
             "SELECT load_id, file FROM raw._loads WHERE entity = ? AND file_sha256 = ? AND status = 'loaded' LIMIT 1",
             [e.name, sha],
@@ -836,6 +853,96 @@ class Retraction:
     rows_unquarantined: int
 
 
+@dataclass
+class FileRetraction:
+    file: str                                   # as the ledger names it (landing-relative)
+    retractions: list[Retraction]
+    held: list[str]                             # sha256 of the contents now held back
+    readmitted: int = 0                         # holds lifted (--readmit)
+
+
+def _ledger_files_for(con: duckdb.DuckDBPyConnection, path: str) -> tuple[list[str], list[str]]:
+    """The ledger's file names and contents (sha256) that `path` denotes: the landing-relative name as the
+    ledger holds it, an absolute or relative path under the landing area, or any existing file (by content)."""
+    candidates = {path.strip().removeprefix("./")}
+    try:
+        from warehouse.settings import get_settings
+
+        landing = get_settings().landing.resolve()
+        p = Path(path).expanduser()
+        if p.exists():
+            resolved = p.resolve()
+            if resolved.is_relative_to(landing):
+                candidates.add(str(resolved.relative_to(landing)))
+    except Exception:  # settings unavailable (a bare warehouse path): names and content only
+        pass
+    names = [r[0] for r in con.execute(
+        f"SELECT DISTINCT file FROM raw._loads WHERE file IN ({', '.join('?' for _ in candidates)})", list(candidates)
+    ).fetchall()]
+    shas: list[str] = []
+    p = Path(path).expanduser()
+    if p.is_file():
+        shas.append(file_sha256(p))
+    shas += [r[0] for r in con.execute(
+        f"SELECT DISTINCT file_sha256 FROM raw._loads WHERE file IN ({', '.join('?' for _ in candidates)}) "
+        "AND file_sha256 IS NOT NULL", list(candidates)).fetchall()]
+    return names, list(dict.fromkeys(shas))
+
+
+def retract_file(path: str, warehouse_path: Path | None = None, reason: str = "", readmit: bool = False) -> FileRetraction:
+    """Take back every load of a file (all its entities, all its versions named so) and hold its content back:
+    discovery skips it until its content changes or it is re-admitted. With `readmit`, lift the hold only.
+    One transaction: all of it or nothing. Raises IngestionError when the warehouse knows nothing of the file."""
+    with connect(warehouse_path) as con:
+        ensure_warehouse(con)
+        names, shas = _ledger_files_for(con, path)
+        if readmit:
+            lifted = con.execute(
+                f"DELETE FROM raw._held_files WHERE file_sha256 IN ({', '.join('?' for _ in shas) or 'NULL'}) "
+                f"OR file IN ({', '.join('?' for _ in names) or 'NULL'})", shas + names).fetchone()[0]
+            if not lifted:
+                raise IngestionError(f"{path}: nothing of it is held back (the holds are the rows of raw._held_files)")
+            return FileRetraction(names[0] if names else path, [], [], int(lifted))
+        if not names:
+            raise IngestionError(f"{path}: no load of this file in raw._loads (list them with `procure loads`; give the "
+                                 "path under the landing area, e.g. nevada_epro/contracts.csv)")
+        loads = con.execute(
+            f"SELECT load_id, file_sha256 FROM raw._loads WHERE file IN ({', '.join('?' for _ in names)}) AND status = 'loaded' "
+            "ORDER BY started_at", names).fetchall()
+        if not loads and not shas:
+            raise IngestionError(f"{path}: no loaded load of this file to retract")
+        stamp = datetime.now(timezone.utc)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            done = [_retract_one(con, load_id, reason, stamp) for load_id, _ in loads]
+            held = list(dict.fromkeys([sha for _, sha in loads if sha] + shas))
+            for sha in held:
+                con.execute("DELETE FROM raw._held_files WHERE file_sha256 = ?", [sha])
+                con.execute("INSERT INTO raw._held_files VALUES (?, ?, ?, ?)",
+                            [sha, names[0], stamp.replace(tzinfo=None), reason or None])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return FileRetraction(names[0], done, held)
+
+
+def _retract_one(con: duckdb.DuckDBPyConnection, load_id: str, reason: str, stamp: datetime) -> Retraction:
+    """Delete one loaded load's rows and mark it retracted (inside the caller's transaction)."""
+    entity, file, status = con.execute("SELECT entity, file, status FROM raw._loads WHERE load_id = ?", [load_id]).fetchone()
+    if status != "loaded":
+        raise IngestionError(f"load {load_id} ({file}) is {status}, only a loaded load can be retracted")
+    if entity not in load_schema():
+        raise IngestionError(f"load {load_id} names an entity {entity!r} that the canonical schema does not have")
+    note = f"retracted {stamp:%Y-%m-%d %H:%M:%S} UTC" + (f": {reason}" if reason else "")
+    deleted = con.execute(f"DELETE FROM raw.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
+    unquarantined = con.execute(f"DELETE FROM quarantine.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
+    con.execute("UPDATE raw._loads SET status = 'retracted', "
+                "message = CASE WHEN message IS NULL THEN ? ELSE message || '; ' || ? END WHERE load_id = ?",
+                [note, note, load_id])
+    return Retraction(load_id, entity, file, int(deleted), int(unquarantined))
+
+
 def retract(load_id: str, warehouse_path: Path | None = None, reason: str = "") -> Retraction:
     """Take one load back out of the warehouse: delete its rows from raw.<entity> and quarantine.<entity> and mark
     it ``retracted`` in raw._loads (the ledger keeps the row, its counts and why). The same file can then be loaded
@@ -845,27 +952,13 @@ def retract(load_id: str, warehouse_path: Path | None = None, reason: str = "") 
     """
     with connect(warehouse_path) as con:
         ensure_warehouse(con)
-        row = con.execute("SELECT entity, file, status FROM raw._loads WHERE load_id = ?", [load_id]).fetchone()
-        if row is None:
+        if con.execute("SELECT 1 FROM raw._loads WHERE load_id = ?", [load_id]).fetchone() is None:
             raise IngestionError(f"no load {load_id!r} in raw._loads (list them with `procure loads`)")
-        entity, file, status = row
-        if status != "loaded":
-            raise IngestionError(f"load {load_id} ({file}) is {status}, only a loaded load can be retracted")
-        if entity not in load_schema():
-            raise IngestionError(f"load {load_id} names an entity {entity!r} that the canonical schema does not have")
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        note = f"retracted {stamp}" + (f": {reason}" if reason else "")
         con.execute("BEGIN TRANSACTION")
         try:
-            deleted = con.execute(f"DELETE FROM raw.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
-            unquarantined = con.execute(f"DELETE FROM quarantine.{entity} WHERE _load_id = ?", [load_id]).fetchone()[0]
-            con.execute(
-                "UPDATE raw._loads SET status = 'retracted', "
-                "message = CASE WHEN message IS NULL THEN ? ELSE message || '; ' || ? END WHERE load_id = ?",
-                [note, note, load_id],
-            )
+            done = _retract_one(con, load_id, reason, datetime.now(timezone.utc))
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-    return Retraction(load_id, entity, file, int(deleted), int(unquarantined))
+    return done

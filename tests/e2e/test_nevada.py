@@ -135,3 +135,34 @@ def test_kpis_this_source_supports_are_computed_and_the_rest_say_why_not(nevada)
     # Payment-side KPIs cannot: Nevada's exports have no invoices or payments
     assert {"7.2", "1.1"} <= set(no_data)
     assert all(reason for reason in no_data.values())
+
+
+@pytest.fixture(scope="module")
+def contracts_only(tmp_path_factory):
+    """A source of contracts alone (Nevada's contract register): no purchase, payment or sourcing data."""
+    home = tmp_path_factory.mktemp("contracts_only") / "data"
+    landing = home / "landing" / "nevada_epro"
+    landing.mkdir(parents=True)
+    shutil.copy(FIXTURES / "contracts.csv", landing / "contracts.csv")
+    shutil.copy(MAPPINGS / "contracts.yml", landing / "contracts.yml")
+    ref = _procure(home, "reference", "--state", "NV")
+    assert ref.returncode == 0, ref.stdout + ref.stderr
+    run = _procure(home, "run")
+    return home, run
+
+
+def test_a_contracts_only_source_publishes_kpis_that_say_no_data_and_why(contracts_only):
+    home, run = contracts_only
+    assert run.returncode == 0 and "published" in run.stdout, run.stdout + run.stderr
+    contracts = _rows("contracts.csv")
+    assert _query(home, "SELECT count(*) FROM dim_contract") == [(len(contracts),)]
+    # every KPI of the catalogue is there for Nevada, as no_data with a NULL value, never a zero
+    statuses = _query(home, "SELECT status, count(*), count(value), count(DISTINCT kpi_id) FROM kpi_values "
+                            "WHERE state_code = 'NV' GROUP BY status")
+    defined = _query(home, "SELECT count(*) FROM kpi_definitions")[0][0]
+    assert statuses == [("no_data", statuses[0][1], 0, defined)]
+    # one row per KPI and fiscal year in which a contract starts
+    years = _query(home, "SELECT count(DISTINCT fiscal_year) FROM kpi_values")[0][0]
+    assert statuses[0][1] == defined * years and years > 1
+    reasons = _query(home, "SELECT count(*) FROM kpi_definitions WHERE coalesce(no_data_reason, '') = ''")
+    assert reasons == [(0,)]

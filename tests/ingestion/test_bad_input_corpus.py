@@ -167,6 +167,26 @@ CASES: dict[str, Case] = {
                        samples=(":1 [payment_id] payment_id=R1 is the key of rows 1, 3 of this file, with different values",
                                 ":3 [payment_id] payment_id=R1 is the key of rows 1, 3"))]},
         raw={"R2": ("Acme", Decimal("10.00"))}),
+    "binary-float noise in money": Case(  # spreadsheet/JSON doubles: the value meant loads, a real third decimal does not
+        {BAD: csv_text(row("F1", amount="552169.81000000006"), row("F2", amount="72.400000000000006"),
+                       row("F3", amount="1.005"), row("F4", amount="1.5E+3"))},
+        {BAD: [Outcome("loaded", 4, 3, 1, samples=(
+            f"{BAD}:3 [amount] amount: '1.005' has more decimals than money keeps (2): not rounded",))]},
+        raw={"F1": ("Acme", Decimal("552169.81")), "F2": ("Acme", Decimal("72.40")), "F4": ("Acme", Decimal("1500.00"))}),
+    "placeholder and out-of-window dates": Case(  # 2100 and 1900 placeholders quarantined row by row, naming the window
+        {BAD: csv_text(row("D1", date="2100-01-01"), row("D2", date="1900-01-01"), row("D3", date="2024-07-02"))},
+        {BAD: [Outcome("loaded", 3, 1, 2, samples=(
+            f"{BAD}:1 [payment_date] payment_date: '2100-01-01' is after ",
+            f"{BAD}:2 [payment_date] payment_date: '1900-01-01' is before 1990-01-01, the earliest date accepted"))]},
+        raw={"D3": ("Acme", Decimal("10.00"))}),
+    "a contract ending before it starts": Case(  # a rule between two columns of one row, checked at ingest
+        {"src/contracts.csv": (
+            "contract_id,contract_number,state_code,agency_id,supplier_id,title,vehicle,procurement_method,"
+            "commodity_code,signed_date,start_date,end_date,original_value,current_value\n"
+            "K1,K1,NV,A1,S1,Old,agency,open,43211500,1977-03-01,1977-04-01,1987-03-31,1000.00,1000.00\n"
+            "K2,K2,NV,A1,S1,Backwards,agency,open,43211500,2024-01-01,2024-02-01,2023-12-31,10.00,10.00\n").encode()},
+        {"src/contracts.csv": [Outcome("loaded", 2, 1, 1, samples=(
+            "src/contracts.csv:2 [end_date] end_date: '2023-12-31' is before start_date 2024-02-01",))]}),
     "the same file delivered twice": Case(
         {BAD: csv_text(row("T1"))}, {BAD: [Outcome("loaded", 1, 1), Outcome("skipped_duplicate")]}, runs=2),
     "a file renamed but identical": Case(

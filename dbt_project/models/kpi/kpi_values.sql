@@ -2,7 +2,8 @@
     - the registered KPIs' rows with their status (kpi_values_base);
     - the meta-KPIs (macro kpis_meta: 10.3 KPI coverage, 10.5 KPIs on target), computed from
       kpi_values_base by their own models, with their own targets and status;
-    - "no data, never zero": for each state and fiscal year present in those rows, a no_data row
+    - "no data, never zero": for each state and fiscal year present in those rows (a state with none: the
+      fiscal years its contracts start in), a no_data row
       (numerator, denominator and value NULL, the applicable target kept for context) for every
       catalogued KPI that has no row at state x fiscal year, so that a reader sees "no data" rather than a
       missing tile. -#}
@@ -18,6 +19,14 @@ targets as (
 
 base as (
     select * from {{ ref('kpi_values_base') }}
+),
+
+contracts as (
+    select * from {{ ref('dim_contract') }}
+),
+
+states as (
+    select * from {{ ref('dim_state') }}
 ),
 
 meta_rows as (
@@ -46,11 +55,44 @@ computed_rows as (
     from meta_rows
 ),
 
-state_years as (
+computed_state_years as (
     select distinct
         state_code,
         fiscal_year
     from computed_rows
+),
+
+{# A state whose data gives no KPI at all (e.g. a source of contracts only) still gets its no_data rows:
+    for the fiscal years its contracts start in, so that the snapshot says "no data, and why" for it. #}
+computed_states as (
+    select distinct state_code
+    from computed_state_years
+),
+
+contract_state_years as (
+    select distinct
+        contracts.state_code,
+        {{ fiscal_year('contracts.start_date', 'states.fiscal_year_start_month') }} as fiscal_year
+    from contracts
+    inner join states
+        on contracts.state_code = states.state_code
+    left join computed_states
+        on contracts.state_code = computed_states.state_code
+    where
+        contracts.start_date is not null
+        and computed_states.state_code is null
+),
+
+state_years as (
+    select
+        state_code,
+        fiscal_year
+    from computed_state_years
+    union
+    select
+        state_code,
+        fiscal_year
+    from contract_state_years
 ),
 
 state_year_rows as (

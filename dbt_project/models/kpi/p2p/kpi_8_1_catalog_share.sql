@@ -1,5 +1,7 @@
 {#- KPI 8.1: PO line amount bought through the catalog or punch-out channel / PO line amount, over lines
-    with line_amount > 0 of POs that are not cancelled. Period: po_date; category: the line's. -#}
+    with line_amount > 0 of POs that are not cancelled and whose channel is known: a PO whose export does
+    not say how it was placed counts neither way (unknown is not "not catalog"), so a source without
+    channels gives no_data. Period: po_date; category: the line's. -#}
 with
 
 po_lines as (
@@ -23,6 +25,7 @@ base as (
         fiscal_year is not null
         and line_amount > 0
         and po_status != 'cancelled'
+        and channel is not null
 ),
 
 final as (

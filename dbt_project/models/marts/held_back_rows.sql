@@ -1,0 +1,122 @@
+{#- One row per child row whose parent is not in staging: a PO line without its purchase order, a bid or
+    award without its solicitation, a contract amendment without its contract. Each says what was done with
+    it (handling) and why the parent is missing: quarantined (its file, row and reason) or never delivered.
+    - purchase_order_lines: held_back (not in fct_purchase_order_lines: no state, agency or date to place it);
+    - bids, awards, contract_amendments: kept_parent_unknown (in their fact, with the parent's columns NULL).
+    The gate reconciles: the facts plus the held-back rows are every staged row. -#}
+with
+
+po_lines as (
+    select * from {{ ref('stg_raw__purchase_order_lines') }}
+),
+
+purchase_orders as (
+    select * from {{ ref('stg_raw__purchase_orders') }}
+),
+
+bids as (
+    select * from {{ ref('stg_raw__bids') }}
+),
+
+awards as (
+    select * from {{ ref('stg_raw__awards') }}
+),
+
+solicitations as (
+    select * from {{ ref('stg_raw__solicitations') }}
+),
+
+amendments as (
+    select * from {{ ref('stg_raw__contract_amendments') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_raw__contracts') }}
+),
+
+quarantined_parents as (
+    select * from {{ ref('stg_quarantine__parents') }}
+),
+
+orphans as (
+    select
+        'purchase_order_lines' as child_entity,
+        {{ dbt.concat(["po_lines.po_id", "'/'", "cast(po_lines.line_number as " ~ dbt.type_string() ~ ")"]) }}
+            as child_key,
+        po_lines._file as child_file,
+        po_lines._row_number as child_row_number,
+        po_lines.line_amount as amount,
+        'purchase_orders' as parent_entity,
+        po_lines.po_id as parent_key,
+        'held_back' as handling
+    from po_lines
+    left join purchase_orders
+        on po_lines.po_id = purchase_orders.po_id
+    where purchase_orders.po_id is null
+    union all
+    select
+        'bids' as child_entity,
+        bids.bid_id as child_key,
+        bids._file as child_file,
+        bids._row_number as child_row_number,
+        bids.bid_amount as amount,
+        'solicitations' as parent_entity,
+        bids.solicitation_id as parent_key,
+        'kept_parent_unknown' as handling
+    from bids
+    left join solicitations
+        on bids.solicitation_id = solicitations.solicitation_id
+    where solicitations.solicitation_id is null
+    union all
+    select
+        'awards' as child_entity,
+        awards.award_id as child_key,
+        awards._file as child_file,
+        awards._row_number as child_row_number,
+        awards.award_value as amount,
+        'solicitations' as parent_entity,
+        awards.solicitation_id as parent_key,
+        'kept_parent_unknown' as handling
+    from awards
+    left join solicitations
+        on awards.solicitation_id = solicitations.solicitation_id
+    where solicitations.solicitation_id is null
+    union all
+    select
+        'contract_amendments' as child_entity,
+        amendments.amendment_id as child_key,
+        amendments._file as child_file,
+        amendments._row_number as child_row_number,
+        amendments.value_change as amount,
+        'contracts' as parent_entity,
+        amendments.contract_id as parent_key,
+        'kept_parent_unknown' as handling
+    from amendments
+    left join contracts
+        on amendments.contract_id = contracts.contract_id
+    where contracts.contract_id is null
+),
+
+final as (
+    select
+        orphans.child_entity,
+        orphans.child_key,
+        orphans.child_file,
+        orphans.child_row_number,
+        cast(orphans.amount as decimal(18, 2)) as amount,
+        orphans.parent_entity,
+        orphans.parent_key,
+        orphans.handling,
+        case when quarantined_parents.parent_key is not null then 'quarantined' else 'not_delivered' end
+            as parent_status,
+        quarantined_parents.parent_file,
+        quarantined_parents.parent_row_number,
+        quarantined_parents.parent_reason
+    from orphans
+    left join quarantined_parents
+        on
+            orphans.parent_entity = quarantined_parents.parent_entity
+            and orphans.parent_key = quarantined_parents.parent_key
+)
+
+select * from final
