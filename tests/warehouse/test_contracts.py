@@ -49,7 +49,7 @@ def _checks(doc: dict) -> list[tuple[str, dict, str | None]]:
 
 
 def test_every_published_table_has_a_contract_and_every_contract_a_published_table(published):
-    assert len(published) == 22
+    assert len(published) == 24  # with fct_purchase_order_lines_cancelled and held_back_rows
     gated = {(s, t) for s, t in gated_datasets() if s != "raw"}
     assert gated == set(published), (
         f"published without a contract: {sorted(set(published) - gated)}; "
@@ -76,7 +76,10 @@ def test_every_published_contract_has_the_standard_rules(published):
         assert all(names) and len(names) == len(set(names)), f"{where}: every check needs a unique name"
         assert "schema" in types, where
         volume = [b for t, b, _ in checks if t == "row_count" and "${var.VOLUME_MIN}" in str(b.get("threshold"))]
-        assert len(volume) == 1 and set(doc["variables"]) >= {"VOLUME_MIN", "VOLUME_MAX"}, where
+        if table == "held_back_rows":  # rows set aside: more of them must not block a publication
+            assert volume == [] and "variables" not in doc, where
+        else:
+            assert len(volume) == 1 and set(doc["variables"]) >= {"VOLUME_MIN", "VOLUME_MAX"}, where
         grain = [(b, c) for t, b, c in checks if t == "duplicate"]
         assert len(grain) == 1, f"{where}: one duplicate check, on the table's grain"
         body, column = grain[0]
@@ -93,7 +96,9 @@ def test_facts_check_their_foreign_keys_and_dates(published):
         checks = _checks(_contract(schema, table))
         references = {c for t, b, c in checks if t == "invalid" and "valid_reference_data" in b}
         assert "state_code" in references, f"{schema}.{table}: state_code must refer to dim_state"
-        windows = [b for t, b, _ in checks if t == "failed_rows" and "1990-01-01" in str(b.get("expression"))]
+        # a safety net only: ingest quarantines dates outside each column's window (canonical_schema.yml), and
+        # the gate's window may not be narrower than ingest's, or a row ingest accepted would block publication
+        windows = [b for t, b, _ in checks if t == "failed_rows" and "DATE '" in str(b.get("expression"))]
         assert windows, f"{schema}.{table}: no date window"
 
 
