@@ -21,7 +21,7 @@ columns that are still empty.
 | bids | bids.details (bid extension) | bidder = tenderers[0] (all tenderers become suppliers); is_responsive: valid -> true, disqualified -> false, else empty |
 | awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status: active -> active, cancelled / unsuccessful -> cancelled, absent -> active (published without status = made), pending / other -> empty |
 | contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
-| contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an empty object is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
+| contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an amendment without content (`{}`, `{"changes": []}`, only nulls and empty arrays) is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
 | payments | contracts[].implementation.transactions[] | agency = payer (1.1) / providerOrganization (1.0), else buyer; supplier = payee / receiverOrganization, else the contract's supplier; amount = value.amount (1.1) or amount.amount (1.0) |
 
 commodity_code (solicitations, contracts) = the first item classification whose scheme is UNSPSC (CPV, GSIN and
@@ -113,6 +113,17 @@ def _text(x: Any) -> str | None:
     if isinstance(x, (int, Decimal, float)):
         return _num(x)
     return None
+
+
+def _has_content(x: Any) -> bool:
+    """True when a JSON value holds anything but empty objects, empty arrays, nulls and blank text."""
+    if isinstance(x, dict):
+        return any(_has_content(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_has_content(v) for v in x)
+    if isinstance(x, str):
+        return bool(x.strip())
+    return x is not None
 
 
 def _date(x: Any) -> str | None:
@@ -347,7 +358,8 @@ class Mapper:
 
             amendments = [(f"amendments[{k}]", x) for k, x in enumerate(_list(c.get("amendments")))]
             amendments += [("amendment", x) for x in _list(c.get("amendment"))]
-            amendments = [(path, am) for path, am in amendments if _dict(am)]  # {} is no amendment (Canada)
+            # {} (Canada), {"changes": []} (OCDS 1.0) and objects of empty values say nothing: no amendment row.
+            amendments = [(path, am) for path, am in amendments if isinstance(am, dict) and _has_content(am)]
             for n, (path, am) in enumerate(amendments, start=1):
                 self._emit("contract_amendments", {
                     "amendment_id": f"{contract_id}/{_text(am.get('id')) or n}",
