@@ -459,13 +459,14 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
 
 def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
     from ingestion.ocds import OcdsError, read_ocds  # imported here: the OCDS importer is optional work
+    from ingestion.ocds.codes import Codes
 
     m = lf.mapping
     assert m is not None
     folder = tmpdir / f"ocds-{sha[:16]}"
     if not folder.exists():
         try:
-            result = read_ocds(lf.path, state_code=m.ocds["state_code"],
+            result = read_ocds(lf.path, state_code=m.ocds["state_code"], codes=Codes(mapping_name=m.path.name),
                                **({"agency_type": m.ocds["agency_type"]} if "agency_type" in m.ocds else {}))
         except OcdsError as exc:
             raise IngestionError(str(exc)) from None
@@ -481,12 +482,14 @@ def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _P
     if problems:
         messages.append(f"{len(problems)} OCDS object(s) skipped, e.g. {problems[0]}")
     if not table.exists():
-        empty = "SELECT CAST(NULL AS BIGINT) AS _row_number, CAST(NULL AS VARCHAR) AS _location WHERE false"
+        empty = ("SELECT CAST(NULL AS BIGINT) AS _row_number, CAST(NULL AS VARCHAR) AS _location, "
+                 "CAST(NULL AS VARCHAR) AS _problem, CAST(NULL AS VARCHAR) AS _problem_columns WHERE false")
         return _Prepared(empty, set(), messages, has_location=True)
     columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(table)]).fetchall()]
     present = {c for c in columns if c in e.column_index}
     cols = ", ".join(sorted(present))
-    select = f"SELECT {cols}{', ' if cols else ''}_row_number, _location FROM read_parquet({sql_literal(str(table))})"
+    select = (f"SELECT {cols}{', ' if cols else ''}_row_number, _location, _problem, _problem_columns "
+              f"FROM read_parquet({sql_literal(str(table))})")
     return _Prepared(select, present, messages, has_location=True)
 
 
@@ -564,9 +567,12 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
         labels.update(p.prepared.labels)
     text = " UNION ALL BY NAME ".join(f"SELECT *, {i} AS _file_idx FROM ({p.prepared.select})" for i, p in enumerate(batch))
     con.execute(f"CREATE OR REPLACE TEMP VIEW _text AS {text}")
-    carry = ("_file_idx", "_location") if has_location else ("_file_idx",)
+    carry = ("_file_idx", "_location", "_problem", "_problem_columns") if has_location else ("_file_idx",)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', present, labels, carry=carry)}")
-    if has_location:  # OCDS: say where in the JSON each quarantined row came from
+    if has_location:  # OCDS: codes the importer could not map quarantine the row (ingestion/ocds/codes.py) ...
+        con.execute("UPDATE _checked SET _reason = concat_ws('; ', _problem, _reason), "
+                    "_columns = NULLIF(concat_ws(',', _problem_columns, _columns), '') WHERE _problem IS NOT NULL")
+        # ... and every reason says where in the JSON the row came from
         con.execute("UPDATE _checked SET _reason = coalesce(_location || ': ', '') || _reason WHERE _reason IS NOT NULL")
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     con.execute("CREATE OR REPLACE TEMP TABLE _batch_files (_file_idx INTEGER, source VARCHAR, file VARCHAR, load_id VARCHAR)")

@@ -46,6 +46,7 @@ from typing import Any, BinaryIO, Iterator
 import ijson
 import polars as pl
 
+from ingestion.ocds.codes import STANDARD, Codes
 from ingestion.ocds.mapping import Mapper, _list, _text
 
 SHAPES = ("release_package", "record_package", "release", "record", "json_lines")
@@ -61,16 +62,17 @@ class OcdsError(ValueError):
 
 @dataclass
 class OcdsTables:
-    tables: dict[str, pl.DataFrame]  # canonical entity name -> rows (text columns, _row_number, _location)
+    tables: dict[str, pl.DataFrame]  # canonical entity name -> rows (text columns, _row_number, _location, _problem*)
     shape: str                       # one of SHAPES
     releases: int                    # releases read (records: compiled or merged ones)
     problems: list[str]              # things skipped, each naming file and JSON location
 
 
-def read_ocds(path: Path, *, state_code: str, agency_type: str = "state_agency") -> OcdsTables:
-    """Read any OCDS publication into canonical entity tables (see the module docstrings for the rules)."""
+def read_ocds(path: Path, *, state_code: str, agency_type: str = "state_agency", codes: Codes = STANDARD) -> OcdsTables:
+    """Read any OCDS publication into canonical entity tables (see the module docstrings for the rules); `codes`:
+    the code lists with a publisher's overrides (codes.py)."""
     reader = _Reader(Path(path))
-    mapper = Mapper(reader.name, state_code, agency_type)
+    mapper = Mapper(reader.name, state_code, agency_type, codes)
     reader.problems = mapper.problems
     for ocid, release, where, history in reader.compiled():
         mapper.add(ocid, release, where, history)
