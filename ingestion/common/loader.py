@@ -466,7 +466,7 @@ def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _P
     folder = tmpdir / f"ocds-{sha[:16]}"
     if not folder.exists():
         try:
-            result = read_ocds(lf.path, state_code=m.ocds["state_code"], codes=Codes(mapping_name=m.path.name),
+            result = read_ocds(lf.path, state_code=m.ocds["state_code"], codes=Codes(m.ocds_codes, m.path.name),
                                **({"agency_type": m.ocds["agency_type"]} if "agency_type" in m.ocds else {}))
         except OcdsError as exc:
             raise IngestionError(str(exc)) from None

@@ -188,3 +188,61 @@ def test_quarantine_reasons_show_the_received_value(tmp_path):
     assert ("tender.status: 'Adjudicada' is not a code this mapping knows (known: active, complete, unsuccessful, "
             "cancelled, withdrawn, planning, planned; add it under codes: in ocds.yml)") in unknown
     assert all("required value is empty" not in r for r in quarantined.values())
+
+
+# ------------------------------------------------------------------ a publisher's own codes (ocds.codes)
+
+def test_overrides_translate_a_publishers_codes_to_ocds_codes(tmp_path):
+    codes = Codes({"tender.procurementMethod": {"Licitación Pública": "open"}, "tender.status": {"Adjudicada": "complete"},
+                   "bids.details.status": {"active": "valid"}})
+    rel = release(tender={"id": "t", "procurementMethod": "Licitación Pública", "status": "Adjudicada"},
+                  awards=[{"id": "a", "status": "unsuccessful"}],
+                  bids={"details": [{"id": "b1", "status": "active", "tenderers": [{"name": "X"}]}]})
+    tender = read_one(tmp_path, rel, "solicitations", codes)
+    # 'Adjudicada' is 'complete', so the rule for completed tenders applies: every award failed -> closed
+    assert (tender["method"], tender["status"], tender["_problem"]) == ("open", "closed", None)
+    assert read_one(tmp_path, rel, "bids", codes)["is_responsive"] == "true"
+    # without the overrides the same release is not mappable, and the message lists what is known
+    assert read_one(tmp_path, rel, "solicitations")["_problem"].startswith("tender.status: 'Adjudicada' is not a code")
+    # an override to a code without counterpart says which code it was taken for
+    planned = Codes({"tender.status": {"Planificada": "planned"}}, "py.yml")
+    assert planned.map("tender.status", "Planificada") == (
+        None, "tender.status: 'Planificada' (= 'planned' under codes:) has no canonical counterpart in "
+              "solicitations.status: the tender is planned, not yet a solicitation (its planning block loads as a "
+              "requisition)")
+    assert planned.map("tender.status", "Vigente")[1] == (
+        "tender.status: 'Vigente' is not a code this mapping knows (known: active, complete, unsuccessful, cancelled, "
+        "withdrawn, planning, planned, Planificada; add it under codes: in py.yml)")
+
+
+def test_overrides_in_the_mapping_file_apply_when_loading(tmp_path):
+    data = tmp_path / "py.json"
+    data.write_text(json.dumps(release(tender={"id": "t", "title": "T", "procurementMethod": "Licitación Pública",
+                                               "status": "active"})), encoding="utf-8")
+    mapping = tmp_path / "publisher.yml"
+    mapping.write_text("version: 1\nsource: py\nread: {format: ocds}\nocds:\n  state_code: ZZ\n  codes:\n"
+                       "    tender.procurementMethod:\n      \"Licitación Pública\": open\n", encoding="utf-8")
+    wh = tmp_path / "wh.duckdb"
+    ingest(tmp_path / "landing", wh, files=mapped_files(load_mapping(mapping), [data]))
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT method, status FROM raw.solicitations").fetchall() == [("open", "open")]
+        assert con.execute("SELECT count(*) FROM quarantine.solicitations").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("codes_yaml, error", [
+    ("  codes:\n    tender.stauts:\n      x: open\n", r"^m.yml:7: ocds.codes: 'tender.stauts' is not a code list the importer reads; one of: tender.status, "),
+    ("  codes:\n    tender.status:\n      Adjudicada: awarded\n",
+     r"^m.yml:8: ocds.codes.tender.status: 'Adjudicada' -> 'awarded': 'awarded' is not an OCDS tender.status code; one of: active, "),
+    ("  codes:\n    tender.status:\n      ok: active\n      yes: active\n", r"^m.yml:9: ocds.codes.tender.status: the publisher's code True must be text \(quote it\)"),
+    ("  codes: [open]\n", r"^m.yml:6: ocds.codes maps a code list to \{publisher code: OCDS code\}"),
+    ("  codes:\n    awards.status: active\n", r"^m.yml:7: ocds.codes.awards.status maps the publisher's codes to OCDS codes"),
+])
+def test_mistakes_in_codes_name_file_and_line(codes_yaml, error):
+    from ingestion.files.mapping import MappingError, parse_mapping
+
+    text = "version: 1\nsource: x\nread: {format: ocds}\nocds:\n  state_code: ZZ\n" + codes_yaml
+    with pytest.raises(MappingError, match=error):
+        parse_mapping(text, Path("m.yml"))
