@@ -9,8 +9,8 @@ Keys are unique across publishers: transactional ids are prefixed with the ocid 
 `<contract key>/<amendment or transaction id>`); organisations use `<identifier.scheme>-<identifier.id>` when the
 identifier has both, else `<ocid>/<party id>` (then `<ocid>/<identifier.id>`, then `<ocid>/<name>` for OCDS 1.0
 organisations written inline without an id). References are resolved through `parties` (by id) first, so
-foreign keys use the same rule and join. One agency / supplier row per key per file; later sightings only fill
-columns that are still empty.
+foreign keys use the same rule and join. One agency / supplier row per key per read (one file, or the files read
+together); later sightings only fill columns that are still empty.
 
 | entity | from | notes |
 |---|---|---|
@@ -38,7 +38,7 @@ keeps the received text in its column and gives the row a `_problem` (the quaran
 
 Objects that cannot be identified (an award, contract, bid or transaction without id; an organisation without id,
 identifier or name) are skipped and reported in `problems`; rows that merely miss a required value are emitted for
-the loader to quarantine. A second row with a key already emitted from the same file is skipped and reported.
+the loader to quarantine. A second row with a key already emitted from the files read together is skipped and reported.
 """
 
 from __future__ import annotations
@@ -206,14 +206,16 @@ def _unspsc(items: Any) -> str | None:
 # ------------------------------------------------------------------ mapper
 
 class Mapper:
-    """Accumulates canonical rows from the releases of one file."""
+    """Accumulates canonical rows from compiled releases (of one file, or of several read together)."""
 
-    def __init__(self, file_name: str, state_code: str, agency_type: str, codes: Codes = STANDARD) -> None:
-        self.file = file_name
+    def __init__(self, state_code: str, agency_type: str, codes: Codes = STANDARD,
+                 problems: dict[int, list[str]] | None = None) -> None:
         self.state_code = state_code
         self.agency_type = agency_type
         self.codes = codes
-        self.problems: list[str] = []
+        # what was skipped, by the file a process is attributed to (its newest)
+        self.problems: dict[int, list[str]] = {} if problems is None else problems
+        self._files: list[int] = [0]                # files the release being mapped drew on, in release order
         self._rows: dict[str, list[dict]] = {e: [] for e in ENTITY_COLUMNS}
         self._index: dict[str, dict[str, dict]] = {e: {} for e in ENTITY_COLUMNS}
 
@@ -226,14 +228,16 @@ class Mapper:
             row["_problem"] = "; ".join(p for _, p in problems) if problems else None
             columns = ",".join(dict.fromkeys(c for c, _ in problems or [] if c))
             row["_problem_columns"] = columns or None
+            row["_files"] = list(self._files)
             self._index[entity][key] = row
             self._rows[entity].append(row)
         elif entity in _MERGED:
             for col, value in row.items():
                 if seen.get(col) is None and value is not None:
                     seen[col] = value
+            seen["_files"] += [f for f in self._files if f not in seen["_files"]]
         else:
-            self.problems.append(
+            self._report(
                 f"{location}: duplicate {ENTITY_COLUMNS[entity][0]} {key!r} (first at {seen['_location']}); row skipped")
 
     def _identified(self, items: Any, location: str, what: str):
@@ -244,9 +248,12 @@ class Mapper:
             obj = _dict(obj)
             oid = _text(obj.get("id"))
             if not oid:
-                self.problems.append(f"{loc}: no id; {what} skipped")
+                self._report(f"{loc}: no id; {what} skipped")
                 continue
             yield loc, obj, oid
+
+    def _report(self, text: str) -> None:
+        self.problems.setdefault(self._files[-1], []).append(text)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         out = {}
@@ -257,14 +264,17 @@ class Mapper:
             data["_location"] = [r["_location"] for r in rows]
             data["_problem"] = [r.get("_problem") for r in rows]
             data["_problem_columns"] = [r.get("_problem_columns") for r in rows]
+            data["_files"] = [r["_files"] for r in rows]
             schema = {c: pl.Utf8 for c in cols} | {"_row_number": pl.Int64, "_location": pl.Utf8, "_problem": pl.Utf8,
-                                                   "_problem_columns": pl.Utf8}
+                                                   "_problem_columns": pl.Utf8, "_files": pl.List(pl.Int64)}
             out[entity] = pl.DataFrame(data, schema=schema)
         return out
 
     # ---- one release
-    def add(self, ocid: str, rel: dict, where: str, history: list[dict]) -> None:
-        base = f"{self.file} {where} (ocid {ocid})" if where else f"{self.file} (ocid {ocid})"
+    def add(self, ocid: str, rel: dict, where: str, history: list[dict], files: list[int] | None = None) -> None:
+        """Map one compiled release; `where` names file and JSON location, `files` the files it drew on."""
+        self._files = files or [0]
+        base = f"{where} (ocid {ocid})"
         r = _Release(self, ocid, rel, base)
 
         # What the earlier releases said (history is in date order): first sightings.
@@ -482,7 +492,7 @@ class _Release:
             return None
         key = self.key(org)
         if key is None:
-            self.m.problems.append(f"{location}: no id, identifier or name; {kind} skipped")
+            self.m._report(f"{location}: no id, identifier or name; {kind} skipped")
             return None
         return key, org
 
