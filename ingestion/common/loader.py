@@ -555,7 +555,10 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
     carry = ("_file_idx", "_location", "_problem", "_problem_columns") if has_location else ("_file_idx",)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {validation_sql(e, '_text', present, labels, carry=carry)}")
     if has_location:  # OCDS: codes the importer could not map quarantine the row (ingestion/ocds/codes.py) ...
-        con.execute("UPDATE _checked SET _reason = concat_ws('; ', _problem, _reason), "
+        # (a column the importer could not fill from what was given is not also "required value is empty")
+        empty = "list_transform(string_split(coalesce(_problem_columns, ''), ','), lambda c: c || ': required value is empty')"
+        kept = f"list_filter(string_split(coalesce(_reason, ''), '; '), lambda r: r <> '' AND NOT list_contains({empty}, r))"
+        con.execute(f"UPDATE _checked SET _reason = concat_ws('; ', _problem, NULLIF(array_to_string({kept}, '; '), '')), "
                     "_columns = NULLIF(concat_ws(',', _problem_columns, _columns), '') WHERE _problem IS NOT NULL")
         # ... and every reason says where in the JSON the row came from
         con.execute("UPDATE _checked SET _reason = coalesce(_location || ': ', '') || _reason WHERE _reason IS NOT NULL")

@@ -76,7 +76,9 @@ def _folder(m: Any, batch: list[tuple[Any, str]], tmpdir: Path) -> Path:
 
 
 def _read_group(m: Any, group: list[tuple[Any, str]], folder: Path) -> None:
-    result = read_ocds_files([(lf.path, lf.relative) for lf, _ in group], state_code=m.ocds["state_code"],
+    # locations name a file as lineage does inside the landing area (pub/day2.json), else by its name alone
+    names = [lf.path.name if Path(lf.relative).is_absolute() else lf.relative for lf, _ in group]
+    result = read_ocds_files([(lf.path, name) for (lf, _), name in zip(group, names)], state_code=m.ocds["state_code"],
                              codes=Codes(m.ocds_codes, m.path.name),
                              **({"agency_type": m.ocds["agency_type"]} if "agency_type" in m.ocds else {}))
     tmp = folder.with_suffix(".tmp")

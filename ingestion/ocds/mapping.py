@@ -18,7 +18,7 @@ together); later sightings only fill columns that are still empty.
 | suppliers | parties with role supplier / tenderer / payee, award suppliers, bid tenderers, contract suppliers (extension), transaction payees | tax_id only when the scheme is a tax or company register (see `_TAX_SCHEME`); city / supplier_state / postal_code = address locality / region / postalCode |
 | requisitions | planning (one per release that has a non-empty planning) | id `<ocid>/planning`; agency = buyer, else procuringEntity; created_date = the date of the first release carrying planning (else the release date); estimated_amount / currency = planning.budget.amount; status derived from how far the process went: an active award or a contract -> ordered, a cancelled tender -> cancelled, a tender -> approved, else draft |
 | solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod; issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status from tender.status; is_electronic_submission from submissionMethod (empty when absent); is_emergency empty (no OCDS field says it) |
-| bids | bids.details (bid extension) | bidder = tenderers[0] (all tenderers become suppliers); is_responsive from the bid status |
+| bids | bids.details (bid extension) | bidder = the first tenderer that can be keyed (all tenderers become suppliers); is_responsive from the bid status |
 | awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status from awards.status (absent -> active: published without status = made) |
 | contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; contracts.status is checked (a cancelled contract is quarantined); current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
 | contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an amendment without content (`{}`, `{"changes": []}`, only nulls and empty arrays) is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
@@ -175,6 +175,13 @@ def _coded(codes: Codes, name: str, received: Any, column: str, problems: Proble
     return value
 
 
+def _unkeyed(refs: Any, key: str | None, what: str, column: str, problems: Problems) -> None:
+    """An organisation reference that is present but cannot be keyed (no id, identifier or name) is said to be so,
+    not reported as an empty value."""
+    if key is None and any(isinstance(x, dict) and _has_content(x) for x in _list(refs)):
+        problems.append((column, f"{what}: given, but without an id, identifier or name, so it cannot be keyed"))
+
+
 def _submission(codes: Codes, submission: Any, problems: Problems) -> str | None:
     """is_electronic_submission from the submissionMethod list: true when any code is electronic, false when all are
     known and none is; empty when the list is absent."""
@@ -314,6 +321,9 @@ class Mapper:
             budget = _dict(planning.get("budget"))
             contracted = any(codes.code("contracts.status", _dict(c).get("status")) != "cancelled"
                              for c in _list(rel.get("contracts"))) or "active" in award_status
+            planning_problems: Problems = []
+            _unkeyed([rel.get("buyer"), tender.get("procuringEntity")], buyer or procuring,
+                     "buyer / tender.procuringEntity", "agency_id", planning_problems)
             self._emit("requisitions", {
                 "requisition_id": f"{ocid}/planning",
                 "state_code": self.state_code,
@@ -324,7 +334,7 @@ class Mapper:
                 "currency": _currency(budget.get("amount")),
                 "status": "ordered" if contracted else "cancelled" if tender_code in ("cancelled", "withdrawn")
                 else "approved" if tender else "draft",
-            }, f"{base} planning")
+            }, f"{base} planning", planning_problems)
 
         solicitation_id = None
         if tender:
@@ -356,10 +366,12 @@ class Mapper:
         for loc, b, bid in self._identified(_dict(rel.get("bids")).get("details"), f"{base} bids.details", "bid"):
             bidders = [r.supplier(t, f"{loc}.tenderers[{j}]") for j, t in enumerate(_list(b.get("tenderers")))]
             bid_problems: Problems = []
+            bidder = next((x for x in bidders if x), None)
+            _unkeyed(b.get("tenderers"), bidder, "bids.details.tenderers", "supplier_id", bid_problems)
             self._emit("bids", {
                 "bid_id": f"{ocid}/{bid}",
                 "solicitation_id": solicitation_id,
-                "supplier_id": bidders[0] if bidders else None,
+                "supplier_id": bidder,
                 "submitted_date": _date(b.get("date")),
                 "bid_amount": _amount(b.get("value")),
                 "currency": _currency(b.get("value")),
@@ -372,6 +384,7 @@ class Mapper:
             supplier = next((s for s in suppliers if s), None)
             awards[aid] = (f"{ocid}/{aid}", supplier, a)
             award_problems: Problems = []
+            _unkeyed(a.get("suppliers"), supplier, "awards.suppliers", "supplier_id", award_problems)
             self._emit("awards", {
                 "award_id": f"{ocid}/{aid}",
                 "solicitation_id": solicitation_id,
@@ -393,6 +406,8 @@ class Mapper:
             first = contract_first.get(cid, c)
             contract_problems: Problems = []
             _coded(codes, "contracts.status", c.get("status"), "", contract_problems)  # no column: only checked
+            _unkeyed(_list(c.get("suppliers")) + _list(linked[2].get("suppliers") if linked else None), supplier,
+                     "contracts.suppliers / the awards' suppliers", "supplier_id", contract_problems)
             self._emit("contracts", {
                 "contract_id": contract_id,
                 "contract_number": cid,

@@ -246,3 +246,40 @@ def test_mistakes_in_codes_name_file_and_line(codes_yaml, error):
     text = "version: 1\nsource: x\nread: {format: ocds}\nocds:\n  state_code: ZZ\n" + codes_yaml
     with pytest.raises(MappingError, match=error):
         parse_mapping(text, Path("m.yml"))
+
+
+# ------------------------------------------------------------------ organisations given but not keyable
+
+def test_an_organisation_given_without_id_identifier_or_name_is_not_reported_as_empty(tmp_path):
+    rel = release(tender={"id": "t"},
+                  awards=[{"id": "a", "suppliers": [{"address": {"locality": "Leeds"}}]}],
+                  bids={"details": [{"id": "b1", "status": "valid",
+                                     "tenderers": [{"roles": ["tenderer"]}, {"name": "Second Ltd"}]}]})
+    award = read_one(tmp_path, rel, "awards")
+    assert (award["supplier_id"], award["_problem_columns"]) == (None, "supplier_id")
+    assert award["_problem"] == ("awards.suppliers: given, but without an id, identifier or name, so it cannot be "
+                                 "keyed")
+    bid = read_one(tmp_path, rel, "bids")  # the first tenderer that can be keyed is the bidder
+    assert (bid["supplier_id"], bid["_problem"]) == ("ocds-c1-1/Second Ltd", None)
+    # absent altogether: nothing was given, the loader's "required value is empty" is the truth
+    assert read_one(tmp_path, release(awards=[{"id": "a"}]), "awards")["_problem"] is None
+
+
+def test_loaded_reason_for_an_unkeyable_supplier_does_not_say_empty(tmp_path):
+    data = tmp_path / "o.json"
+    data.write_text(json.dumps(release(awards=[{"id": "a", "date": "2021-03-01", "value": {"amount": 5},
+                                                "suppliers": [{"address": {"locality": "Leeds"}}]}])),
+                    encoding="utf-8")
+    mapping = tmp_path / "ocds.yml"
+    mapping.write_text("version: 1\nsource: t\nread: {format: ocds}\nocds: {state_code: ZZ}\n", encoding="utf-8")
+    wh = tmp_path / "wh.duckdb"
+    ingest(tmp_path / "landing", wh, files=mapped_files(load_mapping(mapping), [data]))
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        (reason, columns), = con.execute("SELECT _reason, _columns FROM quarantine.awards").fetchall()
+    finally:
+        con.close()
+    # the release has no tender: solicitation_id is truly empty and says so; supplier_id says what was given
+    assert reason == ("o.json (ocid ocds-c1-1) awards[0]: awards.suppliers: given, but without an id, identifier or "
+                      "name, so it cannot be keyed; solicitation_id: required value is empty")
+    assert columns.split(",") == ["supplier_id", "solicitation_id", "supplier_id"]

@@ -150,3 +150,24 @@ def test_many_small_files_every_row_loaded_or_quarantined(tmp_path, n):
     counted = sum(query(wh, f"SELECT (SELECT count(*) FROM raw.{e}) + (SELECT count(*) FROM quarantine.{e})")[0][0]
                   for e in OCDS_ENTITIES)
     assert totals == [(counted, counted)] and counted > 2 * n
+
+
+def test_real_publisher_planning_tender_award_and_contract_in_four_files():
+    """Paraguay (DNCP) publishes each stage of process 274231 as its own file (tests/fixtures/ocds/SOURCE.md)."""
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "ocds" / "paraguay" / "releases"
+    files = sorted(folder.glob("274231-*.json"))
+    assert [f.name.rsplit("-", 1)[-1] for f in files] == ["award.json", "tender.json", "planning.json", "contract.json"]
+    alone = [read_ocds_files([(f, f.name)], state_code="ZZ").tables for f in files]
+    # one by one, the award names no solicitation and the planning no agency: both would be quarantined
+    assert alone[0]["awards"]["solicitation_id"].to_list() == [None]
+    assert alone[2]["requisitions"]["agency_id"].to_list() == [None]
+    group = read_ocds_files([(f, f.name) for f in files], state_code="ZZ")
+    assert (group.errors, group.problems) == ({}, {})
+    tables = {e: df.to_dicts() for e, df in group.tables.items()}
+    (req,), (tender,), (award,), (contract,) = (tables[e] for e in ("requisitions", "solicitations", "awards", "contracts"))
+    assert award["solicitation_id"] == tender["solicitation_id"] and tender["status"] == "awarded"
+    assert req["agency_id"] == tender["agency_id"] == contract["agency_id"] is not None
+    assert req["status"] == "ordered"  # the process went as far as a contract
+    assert (contract["award_id"], contract["supplier_id"]) == (award["award_id"], award["supplier_id"])
+    # release order: planning, tender, award, contract; the contract's file is the newest
+    assert contract["_files"] == [2, 1, 0, 3]
