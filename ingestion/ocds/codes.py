@@ -26,6 +26,12 @@ trimming surrounding spaces (OCDS codes are case-sensitive).
 | bids.details.status -> bids.is_responsive | valid, qualified -> true; disqualified, not-qualified -> false | invited: not a bid (nothing was submitted); pending: not yet evaluated; withdrawn: withdrawn by the bidder, never evaluated |
 | contracts.status -> (contracts have no status column) | pending, active, terminated: loaded | cancelled: cancelled before it took effect; loading it would count a contract that never existed |
 
+What the real publishers of tests/fixtures/ocds (and their full samples) use: tender.status complete, active,
+unsuccessful, cancelled and planned (Mexico CDMX); awards.status active, unsuccessful, pending (Mexico) or none
+(Montreal); contracts.status active, pending; procurementMethod open, selective, limited or none (UK, Canada,
+Paraguay); submissionMethod written, electronicAuction (Paraguay, Ukraine); bid status 'active' (ProZorro, Ukraine:
+not an OCDS code; `bids.details.status: {active: valid}` in its mapping).
+
 Code lists the importer does not read are not checked: party roles (an open list; only buyer, procuringEntity,
 payer, supplier, tenderer and payee make agencies and suppliers), mainProcurementCategory (canonical commodities are
 UNSPSC codes), release tags, document and milestone types, award criteria.

@@ -283,3 +283,29 @@ def test_loaded_reason_for_an_unkeyable_supplier_does_not_say_empty(tmp_path):
     assert reason == ("o.json (ocid ocds-c1-1) awards[0]: awards.suppliers: given, but without an id, identifier or "
                       "name, so it cannot be keyed; solicitation_id: required value is empty")
     assert columns.split(",") == ["supplier_id", "solicitation_id", "supplier_id"]
+
+
+def test_real_publisher_override_prozorro_bid_status(tmp_path):
+    """ProZorro (Ukraine) publishes bid status 'active', which no OCDS bid status list has: quarantined naming it,
+    until the publisher's mapping says what it means."""
+    data = FIXTURES / "ukraine/releases/ocds-be6bcu-UA-2016-06-08-000504-c-2aa52fb7af274126af4f629fd7a11a04.json"
+    counts = {}
+    for codes in ("", "  codes:\n    bids.details.status: {active: valid}\n"):
+        mapping = tmp_path / "publisher.yml"
+        mapping.write_text(f"version: 1\nsource: ua\nread: {{format: ocds}}\nocds:\n  state_code: ZZ\n{codes}",
+                           encoding="utf-8")
+        wh = tmp_path / f"wh{len(counts)}.duckdb"
+        ingest(tmp_path / "landing", wh, files=mapped_files(load_mapping(mapping), [data]))
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            counts[bool(codes)] = con.execute(
+                "SELECT (SELECT count(*) FROM raw.bids), (SELECT count(*) FROM raw.bids WHERE is_responsive), "
+                "(SELECT list(DISTINCT _reason) FROM quarantine.bids)").fetchone()
+        finally:
+            con.close()
+    loaded, responsive, reasons = counts[False]
+    assert (loaded, responsive, len(reasons)) == (0, 0, 5)  # five bids, each reason names its location
+    assert all("bids.details.status: 'active' is not a code this mapping knows (known: valid, qualified, "
+               "disqualified, not-qualified, invited, pending, withdrawn; add it under codes: in publisher.yml)" in r
+               and "required value is empty" not in r.split("; ")[0] for r in reasons)
+    assert counts[True] == (5, 5, None)
