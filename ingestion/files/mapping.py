@@ -423,7 +423,7 @@ def _ocds_codes(block: dict, path: Path) -> dict[str, dict[str, str]]:
         line = _line(raw, name)
         if name not in CODE_LISTS:
             raise MappingError(f"{path}:{line}: ocds.codes: {name!r} is not a code list the importer reads; one of: {lists}")
-        known = ", ".join(CODE_LISTS[name].codes)
+        known = ", ".join(CODE_LISTS[name].targets)
         if not isinstance(pairs, dict) or not pairs:
             raise MappingError(f"{path}:{line}: ocds.codes.{name} maps the publisher's codes to OCDS codes "
                                f"({{\"their code\": one of {known}}})")
@@ -432,9 +432,10 @@ def _ocds_codes(block: dict, path: Path) -> dict[str, dict[str, str]]:
             at = f"{path}:{_line(pairs, code)}"
             if not isinstance(code, str) or not code.strip():
                 raise MappingError(f"{at}: ocds.codes.{name}: the publisher's code {code!r} must be text (quote it)")
-            if not isinstance(target, str) or target not in CODE_LISTS[name].codes:
+            if not isinstance(target, str) or target not in CODE_LISTS[name].targets:
+                target_list = CODE_LISTS[name].via or name
                 raise MappingError(f"{at}: ocds.codes.{name}: {code!r} -> {target!r}: {target!r} is not an OCDS "
-                                   f"{name} code; one of: {known}")
+                                   f"{target_list} code; one of: {known}")
             out[name][code.strip()] = target
     return out
 

@@ -21,6 +21,7 @@ trimming surrounding spaces (OCDS codes are case-sensitive).
 |---|---|---|
 | tender.status -> solicitations.status | active -> open; complete -> awarded (closed when every award of the release is cancelled / unsuccessful); unsuccessful -> closed; cancelled, withdrawn -> cancelled | planning, planned: the tender is not yet a solicitation (its planning block loads as a requisition) |
 | tender.procurementMethod -> solicitations.method, contracts.procurement_method | open, selective, limited, direct (the canonical values are OCDS's) | - |
+| tender.procurementMethodDetails (free text), read when procurementMethod is absent | only what the publisher's codes: translate to a procurementMethod code (e.g. UK Contracts Finder's "Open procedure": open); unknown text quarantines the solicitation naming it (a contract's optional procurement_method just stays empty) | - |
 | tender.submissionMethod -> solicitations.is_electronic_submission | electronicSubmission, electronicAuction -> true; written, inPerson -> false (a list: true when any code is electronic) | - |
 | awards.status -> awards.status | active -> active; cancelled, unsuccessful -> cancelled; absent -> active (published without a status = made) | pending: proposed, not yet in force (awards holds decisions) |
 | bids.details.status -> bids.is_responsive | valid, qualified -> true; disqualified, not-qualified -> false | invited: not a bid (nothing was submitted); pending: not yet evaluated; withdrawn: withdrawn by the bidder, never evaluated |
@@ -51,6 +52,12 @@ class CodeList:
     target: str                            # what it feeds, for messages
     codes: dict[str, str | None]           # OCDS code -> canonical value (None: no counterpart)
     why_not: dict[str, str] = field(default_factory=dict)  # code without counterpart -> why
+    via: str | None = None                 # a free-text field: no codes of its own; overrides name codes of `via`
+
+    @property
+    def targets(self) -> list[str]:
+        """The codes an override may translate to."""
+        return list(CODE_LISTS[self.via].codes if self.via else self.codes)
 
 
 CODE_LISTS: dict[str, CodeList] = {c.name: c for c in (
@@ -62,6 +69,8 @@ CODE_LISTS: dict[str, CodeList] = {c.name: c for c in (
               "planned": "the tender is planned, not yet a solicitation (its planning block loads as a requisition)"}),
     CodeList("tender.procurementMethod", "solicitations.method / contracts.procurement_method",
              {"open": "open", "selective": "selective", "limited": "limited", "direct": "direct"}),
+    CodeList("tender.procurementMethodDetails", "solicitations.method / contracts.procurement_method when "
+             "procurementMethod is absent", {}, via="tender.procurementMethod"),
     CodeList("tender.submissionMethod", "solicitations.is_electronic_submission",
              {"electronicSubmission": "true", "electronicAuction": "true", "written": "false", "inPerson": "false"}),
     CodeList("awards.status", "awards.status",
@@ -109,8 +118,10 @@ class Codes:
         elif text in cl.codes:
             code = text
         else:
-            return None, (f"{name}: {text!r} is not a code this mapping knows (known: {', '.join(self.known(name))}; "
-                          f"add it under codes: in {self.mapping_name})")
+            return None, (f"{name}: {text!r} is not a code this mapping knows (known: "
+                          f"{', '.join(self.known(name)) or 'none yet'}; add it under codes: in {self.mapping_name})")
+        if cl.via:
+            cl = CODE_LISTS[cl.via]
         value = cl.codes[code]
         if value is None:
             return None, f"{name}: {shown} has no canonical counterpart in {cl.target}: {cl.why_not[code]}"
@@ -122,7 +133,7 @@ class Codes:
             return None
         text = received.strip()
         code = self.overrides.get(name, {}).get(text, text)
-        return code if code in CODE_LISTS[name].codes else None
+        return code if code in CODE_LISTS[name].targets else None
 
 
 STANDARD = Codes()

@@ -17,7 +17,7 @@ together); later sightings only fill columns that are still empty.
 | agencies | buyer, tender.procuringEntity, parties with role buyer / procuringEntity / payer, transaction payers | agency_type and state_code are the arguments |
 | suppliers | parties with role supplier / tenderer / payee, award suppliers, bid tenderers, contract suppliers (extension), transaction payees | tax_id only when the scheme is a tax or company register (see `_TAX_SCHEME`); city / supplier_state / postal_code = address locality / region / postalCode |
 | requisitions | planning (one per release that has a non-empty planning) | id `<ocid>/planning`; agency = buyer, else procuringEntity; created_date = the date of the first release carrying planning (else the release date); estimated_amount / currency = planning.budget.amount; status derived from how far the process went: an active award or a contract -> ordered, a cancelled tender -> cancelled, a tender -> approved, else draft |
-| solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod; issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status from tender.status; is_electronic_submission from submissionMethod (empty when absent); is_emergency empty (no OCDS field says it) |
+| solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod (absent: procurementMethodDetails as the mapping's codes: translate it); issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status from tender.status; is_electronic_submission from submissionMethod (empty when absent); is_emergency empty (no OCDS field says it) |
 | bids | bids.details (bid extension) | bidder = the first tenderer that can be keyed (all tenderers become suppliers); is_responsive from the bid status |
 | awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status from awards.status (absent -> active: published without status = made) |
 | contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; contracts.status is checked (a cancelled contract is quarantined); current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
@@ -180,6 +180,17 @@ def _unkeyed(refs: Any, key: str | None, what: str, column: str, problems: Probl
     not reported as an empty value."""
     if key is None and any(isinstance(x, dict) and _has_content(x) for x in _list(refs)):
         problems.append((column, f"{what}: given, but without an id, identifier or name, so it cannot be keyed"))
+
+
+def _method(codes: Codes, tender: dict, column: str, problems: Problems, required: bool = True) -> str | None:
+    """procurementMethod; when absent, procurementMethodDetails as the publisher's codes: translate it. Unknown
+    details text is a problem only where the column is required (otherwise the column stays empty, as absent)."""
+    if _text(tender.get("procurementMethod")) is not None or _text(tender.get("procurementMethodDetails")) is None:
+        return _coded(codes, "tender.procurementMethod", tender.get("procurementMethod"), column, problems)
+    details = tender.get("procurementMethodDetails")
+    if required:
+        return _coded(codes, "tender.procurementMethodDetails", details, column, problems)
+    return codes.map("tender.procurementMethodDetails", _text(details))[0]
 
 
 def _submission(codes: Codes, submission: Any, problems: Problems) -> str | None:
@@ -350,8 +361,7 @@ class Mapper:
                 "state_code": self.state_code,
                 "agency_id": procuring or buyer,
                 "title": _lang(tender, "title", r.lang),
-                "method": _coded(codes, "tender.procurementMethod", tender.get("procurementMethod"), "method",
-                                 tender_problems),
+                "method": _method(codes, tender, "method", tender_problems),
                 "commodity_code": _unspsc(tender.get("items")),
                 "issue_date": _date(period.get("startDate") or tender.get("datePublished") or tender.get("date")
                                     or tender_date or rel.get("date")),
@@ -418,8 +428,7 @@ class Mapper:
                 "vehicle": "agency",
                 "award_id": f"{ocid}/{award_ref}" if award_ref else None,
                 "commodity_code": _unspsc(c.get("items")) or _unspsc(tender.get("items")),
-                "procurement_method": _coded(codes, "tender.procurementMethod", tender.get("procurementMethod"),
-                                             "procurement_method", contract_problems),
+                "procurement_method": _method(codes, tender, "procurement_method", contract_problems, required=False),
                 "signed_date": _date(c.get("dateSigned")),
                 "start_date": _date(_dict(c.get("period")).get("startDate")),
                 "end_date": _date(_dict(first.get("period")).get("endDate") or _dict(c.get("period")).get("endDate")),

@@ -309,3 +309,37 @@ def test_real_publisher_override_prozorro_bid_status(tmp_path):
                "disqualified, not-qualified, invited, pending, withdrawn; add it under codes: in publisher.yml)" in r
                and "required value is empty" not in r.split("; ")[0] for r in reasons)
     assert counts[True] == (5, 5, None)
+
+
+def test_procurement_method_details_when_the_method_is_absent():
+    """UK Contracts Finder gives no procurementMethod, only procurementMethodDetails 'Open procedure'."""
+    uk = FIXTURES / ("uk-contracts-finder/releases/ocds-b5fd17-2c330cf9-adc8-11e6-9901-0019b9f3037b-ocds-b5fd17-"
+                     "2c330cf9-adc8-11e6-9901-0019b9f3037b-59429-metofc-9mgh-ghl8ty.json")
+    plain = read_ocds(uk, state_code="ZZ").tables["solicitations"].to_dicts()
+    assert [(t["method"], t["_problem"]) for t in plain] == [(
+        "Open procedure", "tender.procurementMethodDetails: 'Open procedure' is not a code this mapping knows (known: "
+                          "none yet; add it under codes: in publisher.yml)")]
+    codes = Codes({"tender.procurementMethodDetails": {"Open procedure": "open"}})
+    mapped = read_ocds(uk, state_code="ZZ", codes=codes).tables["solicitations"].to_dicts()
+    assert [(t["method"], t["_problem"]) for t in mapped] == [("open", None)]
+
+
+def test_details_are_not_read_when_the_method_is_given_and_an_optional_column_stays_empty(tmp_path):
+    codes = Codes({"tender.procurementMethodDetails": {"Open procedure": "open"}})
+    rel = release(tender={"id": "t", "procurementMethod": "selective", "procurementMethodDetails": "Open procedure"})
+    assert read_one(tmp_path, rel, "solicitations", codes)["method"] == "selective"
+    rel = release(tender={"id": "t", "procurementMethodDetails": "Something else"}, contracts=[{"id": "k"}])
+    contract = read_one(tmp_path, rel, "contracts", codes)  # optional column: empty, the contract loads
+    assert (contract["procurement_method"], contract["_problem"]) == (None, None)
+    assert read_one(tmp_path, rel, "solicitations", codes)["_problem_columns"] == "method"
+
+
+def test_details_overrides_must_name_a_procurement_method():
+    from ingestion.files.mapping import MappingError, parse_mapping
+
+    text = ("read: {format: ocds}\nocds:\n  state_code: ZZ\n  codes:\n    tender.procurementMethodDetails:\n"
+            "      Open procedure: openn\n")
+    with pytest.raises(MappingError, match=r"^m.yml:6: ocds.codes.tender.procurementMethodDetails: 'Open procedure' -> "
+                                           r"'openn': 'openn' is not an OCDS tender.procurementMethod code; one of: "
+                                           r"open, selective, limited, direct$"):
+        parse_mapping(text, Path("m.yml"))
