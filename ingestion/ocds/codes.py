@@ -33,9 +33,12 @@ unsuccessful, cancelled and planned (Mexico CDMX); awards.status active, unsucce
 Paraguay); submissionMethod written, electronicAuction (Paraguay, Ukraine); bid status 'active' (ProZorro, Ukraine:
 not an OCDS code; `bids.details.status: {active: valid}` in its mapping).
 
-Code lists the importer does not read are not checked: party roles (an open list; only buyer, procuringEntity,
-payer, supplier, tenderer and payee make agencies and suppliers), mainProcurementCategory (canonical commodities are
-UNSPSC codes), release tags, document and milestone types, award criteria.
+The other OCDS 1.1 code lists feed no canonical column, so the importer does not read (or check) them: partyRole
+(an open list; only buyer, procuringEntity, payer, supplier, tenderer and payee make agencies and suppliers, other
+roles are ignored), procurementCategory / extendedProcurementCategory (canonical commodities are UNSPSC codes; the
+item classification scheme is read only to pick UNSPSC), currency (kept as published, never converted), releaseTag,
+initiationType, awardCriteria, documentType, milestoneType / milestoneStatus, relatedProcessScheme, relatedProcess,
+unitClassificationScheme.
 """
 
 from __future__ import annotations
