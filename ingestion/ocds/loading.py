@@ -24,7 +24,7 @@ from ingestion.ocds.codes import Codes
 from ingestion.ocds.mapping import ENTITY_COLUMNS
 from ingestion.ocds.reader import OcdsError, read_ocds_files
 
-_META: dict[str, Any] = {}  # the last group's metadata, by folder, and its batch (one group at a time: bounded)
+_BATCH: list[Any] = []  # [batch, its length, its group's metadata]: prepare is called for each file of a batch
 
 
 def prepare(con: Any, lf: Any, sha: str, entity: str, columns: set[str], batch: list[tuple[Any, str]],
@@ -33,15 +33,7 @@ def prepare(con: Any, lf: Any, sha: str, entity: str, columns: set[str], batch: 
     in the SELECT's `_file_key`). `batch`: every (LandingFile, sha256) of the mapping being loaded for the entity;
     `columns`: the entity's canonical columns. Raises OcdsError when this file is not OCDS."""
     m = lf.mapping
-    folder = _folder(m, batch, tmpdir)
-    meta = _META.get(str(folder))
-    if meta is None:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        meta["index"] = {s: i for i, s in enumerate(meta["shas"])}
-        meta["selects"] = {}
-        for k in [k for k in _META if k != "batch"]:
-            del _META[k]
-        _META[str(folder)] = meta
+    meta = _meta(m, batch, tmpdir)
     index = meta["index"][sha]
     if str(index) in meta["errors"]:
         raise OcdsError(meta["errors"][str(index)])
@@ -49,18 +41,17 @@ def prepare(con: Any, lf: Any, sha: str, entity: str, columns: set[str], batch: 
     problems = meta["problems"].get(str(index), [])
     if problems:
         messages.append(f"{len(problems)} OCDS object(s) skipped, e.g. {problems[0]}")
-    if entity not in meta["selects"]:  # once per entity and group (the ledger is read before the batch loads)
-        meta["selects"][entity] = _select(con, folder / f"{entity}.parquet", entity, columns, meta["shas"])
-    select, present = meta["selects"][entity]
+    if "select" not in meta:  # once per batch: the ledger is read before the batch loads
+        meta["select"] = _select(con, meta["folder"] / f"{entity}.parquet", entity, columns, meta["shas"])
+    select, present = meta["select"]
     return select, set(present), messages, str(index)
 
 
-def _folder(m: Any, batch: list[tuple[Any, str]], tmpdir: Path) -> Path:
-    """The group's folder in tmpdir (read when new): every distinct file of the batch, in batch order. Worked out
-    once per batch (prepare is called for each file of it)."""
-    memo = _META.get("batch")
-    if memo is not None and memo[0] is batch and memo[1] == len(batch):
-        return memo[2]
+def _meta(m: Any, batch: list[tuple[Any, str]], tmpdir: Path) -> dict:
+    """The metadata of the batch's group (read into tmpdir when new: every distinct file of the batch, in batch
+    order), worked out once per batch."""
+    if _BATCH and _BATCH[0] is batch and _BATCH[1] == len(batch):
+        return _BATCH[2]
     group: list[tuple[Any, str]] = []
     seen: set[str] = set()
     for other, other_sha in batch:
@@ -71,8 +62,11 @@ def _folder(m: Any, batch: list[tuple[Any, str]], tmpdir: Path) -> Path:
     folder = tmpdir / f"ocds-group-{key}"
     if not folder.exists():
         _read_group(m, group, folder)
-    _META["batch"] = (batch, len(batch), folder)
-    return folder
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["index"] = {s: i for i, s in enumerate(meta["shas"])}
+    meta["folder"] = folder
+    _BATCH[:] = [batch, len(batch), meta]
+    return meta
 
 
 def _read_group(m: Any, group: list[tuple[Any, str]], folder: Path) -> None:
