@@ -17,7 +17,9 @@ Format (docs/add-your-data.md has the full reference and a worked example)::
       sheet: Sales                      # xlsx: sheet name or 1-based number (default: the first)
       records: data.items               # json: dotted path to the list of records (default: the top-level list)
       null_values: ["N/A", "-"]         # texts that mean "empty"
-    ocds: {state_code: MX}              # format ocds only: the state code its rows get (and agency_type)
+    ocds: {state_code: MX}              # format ocds only: the state code its rows get (and agency_type), and
+                                        # codes: {tender.procurementMethod: {"Licitación Pública": open}} for a
+                                        # publisher's own codes (ingestion/ocds/codes.py)
     socrata: {domain: data.example.gov, dataset: abcd-1234, watermark: ":updated_at"}
                                         # an open-data API instead of a file: `procure fetch --mapping` pulls the
                                         # new rows (ingestion/socrata) and loads them with this mapping
@@ -83,7 +85,7 @@ CONDITION_KEYS = {"column", "matches", "equals", "empty"}
 LOOKUP_KEYS = {"file", "key", "value"}
 AGGREGATES = ("sum", "min", "max", "first", "any")
 NUMERIC_TYPES = ("money", "number", "price", "integer")
-OCDS_KEYS = {"state_code", "agency_type"}
+OCDS_KEYS = {"state_code", "agency_type", "codes"}
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -189,6 +191,7 @@ class Mapping:
     read: ReadOptions
     entities: tuple[EntityMapping, ...]
     ocds: dict[str, str] = field(default_factory=dict)
+    ocds_codes: dict[str, dict[str, str]] = field(default_factory=dict)  # code list -> publisher code -> OCDS code
     socrata: Any = None                 # ingestion.socrata.SocrataSource for `procure fetch`
     sha256: str = ""
 
@@ -518,12 +521,14 @@ def parse_mapping(text: str, path: Path) -> Mapping:
     if source is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", str(source)):
         raise MappingError(f"{path}:{_line(raw, 'source')}: source {source!r} may only hold letters, digits, _ . -")
     ocds: dict[str, str] = {}
+    ocds_codes: dict[str, dict[str, str]] = {}
     if read.format == "ocds":
         block = raw.get("ocds")
         if not isinstance(block, dict) or "state_code" not in block:
             raise MappingError(f"{path}:{_line(raw, 'read')}: read.format ocds needs `ocds: {{state_code: XX}}` (the state its rows belong to)")
         _unknown(block, OCDS_KEYS, "ocds: ", path)
-        ocds = {k: _text(v, f"{path}:{_line(block, k)}") for k, v in block.items()}
+        ocds = {k: _text(v, f"{path}:{_line(block, k)}") for k, v in block.items() if k != "codes"}
+        ocds_codes = _ocds_codes(block, path) if "codes" in block else {}
         if raw.get("entities"):
             raise MappingError(f"{path}:{_line(raw, 'entities')}: an OCDS mapping takes no entities: the importer maps OCDS onto every entity")
     elif "ocds" in raw:
@@ -583,7 +588,8 @@ def parse_mapping(text: str, path: Path) -> Mapping:
     for blob in used:
         digest.update(b"\0lookup\0" + blob)
     return Mapping(path=path, source=str(source) if source else None, files=tuple(files), read=read,
-                   entities=tuple(entities), ocds=ocds, socrata=socrata, sha256=digest.hexdigest())
+                   entities=tuple(entities), ocds=ocds, ocds_codes=ocds_codes, socrata=socrata,
+                   sha256=digest.hexdigest())
 
 
 def _group_by(spec: dict, specs: list[ColumnSpec], e: Entity, path: Path, name: str) -> tuple[str, ...]:
@@ -606,6 +612,38 @@ def _group_by(spec: dict, specs: list[ColumnSpec], e: Entity, path: Path, name: 
         if s.target in keys:
             raise MappingError(f"{path}:{s.line}: {name}.{s.target}: a group_by column takes no aggregate")
     return tuple(keys)
+
+
+
+def _ocds_codes(block: dict, path: Path) -> dict[str, dict[str, str]]:
+    """ocds.codes: {code list: {publisher code: OCDS code}}, each target a code of that list (codes.py)."""
+    from ingestion.ocds.codes import CODE_LISTS
+
+    raw = block["codes"]
+    lists = ", ".join(CODE_LISTS)
+    if not isinstance(raw, dict) or not raw:
+        raise MappingError(f"{path}:{_line(block, 'codes')}: ocds.codes maps a code list to {{publisher code: OCDS code}}, "
+                           f"e.g. codes: {{tender.procurementMethod: {{\"Licitación Pública\": open}}}}; code lists: {lists}")
+    out: dict[str, dict[str, str]] = {}
+    for name, pairs in raw.items():
+        line = _line(raw, name)
+        if name not in CODE_LISTS:
+            raise MappingError(f"{path}:{line}: ocds.codes: {name!r} is not a code list the importer reads; one of: {lists}")
+        known = ", ".join(CODE_LISTS[name].targets)
+        if not isinstance(pairs, dict) or not pairs:
+            raise MappingError(f"{path}:{line}: ocds.codes.{name} maps the publisher's codes to OCDS codes "
+                               f"({{\"their code\": one of {known}}})")
+        out[name] = {}
+        for code, target in pairs.items():
+            at = f"{path}:{_line(pairs, code)}"
+            if not isinstance(code, str) or not code.strip():
+                raise MappingError(f"{at}: ocds.codes.{name}: the publisher's code {code!r} must be text (quote it)")
+            if not isinstance(target, str) or target not in CODE_LISTS[name].targets:
+                target_list = CODE_LISTS[name].via or name
+                raise MappingError(f"{at}: ocds.codes.{name}: {code!r} -> {target!r}: {target!r} is not an OCDS "
+                                   f"{target_list} code; one of: {known}")
+            out[name][code.strip()] = target
+    return out
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -9,19 +9,19 @@ Keys are unique across publishers: transactional ids are prefixed with the ocid 
 `<contract key>/<amendment or transaction id>`); organisations use `<identifier.scheme>-<identifier.id>` when the
 identifier has both, else `<ocid>/<party id>` (then `<ocid>/<identifier.id>`, then `<ocid>/<name>` for OCDS 1.0
 organisations written inline without an id). References are resolved through `parties` (by id) first, so
-foreign keys use the same rule and join. One agency / supplier row per key per file; later sightings only fill
-columns that are still empty.
+foreign keys use the same rule and join. One agency / supplier row per key per read (one file, or the files read
+together); later sightings only fill columns that are still empty.
 
 | entity | from | notes |
 |---|---|---|
 | agencies | buyer, tender.procuringEntity, parties with role buyer / procuringEntity / payer, transaction payers | agency_type and state_code are the arguments |
 | suppliers | parties with role supplier / tenderer / payee, award suppliers, bid tenderers, contract suppliers (extension), transaction payees | tax_id only when the scheme is a tax or company register (see `_TAX_SCHEME`); city / supplier_state / postal_code = address locality / region / postalCode |
 | requisitions | planning (one per release that has a non-empty planning) | id `<ocid>/planning`; agency = buyer, else procuringEntity; created_date = the date of the first release carrying planning (else the release date); estimated_amount / currency = planning.budget.amount; status derived from how far the process went: an active award or a contract -> ordered, a cancelled tender -> cancelled, a tender -> approved, else draft |
-| solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod when open / selective / limited / direct, else empty; issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status: active -> open, complete -> awarded (closed when the release has awards and all are cancelled / unsuccessful), unsuccessful -> closed, cancelled / withdrawn -> cancelled, planning / planned / other -> empty; is_electronic_submission = 'electronicSubmission' in submissionMethod (empty when submissionMethod is absent); is_emergency empty (no OCDS field says it) |
-| bids | bids.details (bid extension) | bidder = tenderers[0] (all tenderers become suppliers); is_responsive: valid -> true, disqualified -> false, else empty |
-| awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status: active -> active, cancelled / unsuccessful -> cancelled, absent -> active (published without status = made), pending / other -> empty |
-| contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
-| contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an empty object is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
+| solicitations | tender (one per release that has a non-empty tender) | id `<ocid>/<tender.id>` (`<ocid>/tender` when the tender has no id); agency = procuringEntity, else buyer; method = procurementMethod (absent: procurementMethodDetails as the mapping's codes: translate it); issue_date = tenderPeriod.startDate, else tender.datePublished / tender.date, else the date of the first release carrying the tender; close_date = tenderPeriod.endDate; estimated_value = tender.value; status from tender.status; is_electronic_submission from submissionMethod (empty when absent); is_emergency empty (no OCDS field says it) |
+| bids | bids.details (bid extension) | bidder = the first tenderer that can be keyed (all tenderers become suppliers); is_responsive from the bid status |
+| awards | awards[] | one row per award, supplier = suppliers[0] (all suppliers become suppliers; the value is not split); solicitation = the release's tender (empty when the release has no tender); published_date = date of the first release that carried the award (else the release date); status from awards.status (absent -> active: published without status = made) |
+| contracts | contracts[] | contract_number = contract.id; supplier = the linked award's supplier (awardID), else contract.suppliers (extension, list or object); title = contract title, else award title, else tender title; vehicle = agency; agency = buyer, else procuringEntity; procurement_method from the tender; contracts.status is checked (a cancelled contract is quarantined); current_value = contract.value (after amendments, as OCDS compiles it); original_value / end_date = value / period.endDate in the first release that carried the contract (same as current when only a compiled release is available) |
+| contract_amendments | contracts[].amendments[] (1.1) and contracts[].amendment (1.0); an amendment without content (`{}`, `{"changes": []}`, only nulls and empty arrays) is none | amendment_number = 1-based position; id = `<contract key>/<amendment.id or position>`; reason = rationale, else description; value_change empty (no OCDS field gives it) |
 | payments | contracts[].implementation.transactions[] | agency = payer (1.1) / providerOrganization (1.0), else buyer; supplier = payee / receiverOrganization, else the contract's supplier; amount = value.amount (1.1) or amount.amount (1.0) |
 
 commodity_code (solicitations, contracts) = the first item classification whose scheme is UNSPSC (CPV, GSIN and
@@ -31,9 +31,14 @@ the roles payer / buyer / procuringEntity, resp. payee / supplier / tenderer), e
 Fields named `<field>_<lang>` (name_en, title_fr, ...) are used when `<field>` is absent or empty, the release's
 `language` first. Unknown fields (extensions) are ignored.
 
+Codes (statuses, methods): codes.py says what every code of each list becomes, and what has no canonical
+counterpart; a publisher's own codes are translated by `codes:` in its mapping file. A code that cannot be mapped
+keeps the received text in its column and gives the row a `_problem` (the quarantine reason, naming the value) and
+`_problem_columns`: the loader quarantines such rows with that reason.
+
 Objects that cannot be identified (an award, contract, bid or transaction without id; an organisation without id,
 identifier or name) are skipped and reported in `problems`; rows that merely miss a required value are emitted for
-the loader to quarantine. A second row with a key already emitted from the same file is skipped and reported.
+the loader to quarantine. A second row with a key already emitted from the files read together is skipped and reported.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
+
+from ingestion.ocds.codes import STANDARD, Codes
 
 ENTITY_COLUMNS: dict[str, list[str]] = {
     "requisitions": ["requisition_id", "state_code", "agency_id", "commodity_code", "created_date", "estimated_amount",
@@ -66,10 +73,9 @@ _MERGED = {"agencies", "suppliers"}  # one row per key; later sightings fill emp
 
 AGENCY_ROLES = ("payer", "buyer", "procuringEntity")  # in order of preference for a transaction's payer
 SUPPLIER_ROLES = ("payee", "supplier", "tenderer")     # and for its payee
-METHODS = {"open", "selective", "limited", "direct"}
-_TENDER_STATUS = {"active": "open", "unsuccessful": "closed", "cancelled": "cancelled", "withdrawn": "cancelled"}
-_AWARD_STATUS = {"active": "active", "cancelled": "cancelled", "unsuccessful": "cancelled", None: "active"}
-_BID_STATUS = {"valid": "true", "disqualified": "false"}
+# Per row: the codes the mapping could not translate, as (canonical column or None, quarantine reason). The loader
+# quarantines a row that has any with these reasons (columns _problem and _problem_columns of the frames).
+Problems = list[tuple[str | None, str]]
 # Identifier schemes that are tax or company registers: org-id.guide codes (<country>-<register>) whose register
 # part is a tax / company register, or a free-text scheme naming a tax register (e.g. Paraguay's
 # "Registro Único de Contribuyente ..."). Schemes that are not (e.g. XM-EORI, publisher-internal ones) and
@@ -115,6 +121,17 @@ def _text(x: Any) -> str | None:
     return None
 
 
+def _has_content(x: Any) -> bool:
+    """True when a JSON value holds anything but empty objects, empty arrays, nulls and blank text."""
+    if isinstance(x, dict):
+        return any(_has_content(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_has_content(v) for v in x)
+    if isinstance(x, str):
+        return bool(x.strip())
+    return x is not None
+
+
 def _date(x: Any) -> str | None:
     s = _text(x)
     if s is None:
@@ -148,9 +165,52 @@ def _name(org: dict, language: str | None = None) -> str | None:
             or _lang(org, "legalName", language))
 
 
-def _method(tender: dict) -> str | None:
-    method = _text(tender.get("procurementMethod"))
-    return method if method in METHODS else None
+def _coded(codes: Codes, name: str, received: Any, column: str, problems: Problems) -> str | None:
+    """The canonical value of a code; when it cannot be mapped, the problem is noted and the received text is
+    returned (so the quarantined row holds the value as published)."""
+    value, problem = codes.map(name, received if isinstance(received, str) else _text(received))
+    if problem:
+        problems.append((column, problem))
+        return _text(received)
+    return value
+
+
+def _unkeyed(refs: Any, key: str | None, what: str, column: str, problems: Problems) -> None:
+    """An organisation reference that is present but cannot be keyed (no id, identifier or name) is said to be so,
+    not reported as an empty value."""
+    if key is None and any(isinstance(x, dict) and _has_content(x) for x in _list(refs)):
+        problems.append((column, f"{what}: given, but without an id, identifier or name, so it cannot be keyed"))
+
+
+def _method(codes: Codes, tender: dict, column: str, problems: Problems, required: bool = True) -> str | None:
+    """procurementMethod; when absent, procurementMethodDetails as the publisher's codes: translate it. Unknown
+    details text is a problem only where the column is required (otherwise the column stays empty, as absent)."""
+    if _text(tender.get("procurementMethod")) is not None or _text(tender.get("procurementMethodDetails")) is None:
+        return _coded(codes, "tender.procurementMethod", tender.get("procurementMethod"), column, problems)
+    details = tender.get("procurementMethodDetails")
+    if required:
+        return _coded(codes, "tender.procurementMethodDetails", details, column, problems)
+    return codes.map("tender.procurementMethodDetails", _text(details))[0]
+
+
+def _submission(codes: Codes, submission: Any, problems: Problems) -> str | None:
+    """is_electronic_submission from the submissionMethod list: true when any code is electronic, false when all are
+    known and none is; empty when the list is absent."""
+    if submission is None:
+        return None
+    found, unknown = [], []
+    for x in _list(submission):
+        value, problem = codes.map("tender.submissionMethod", x if isinstance(x, str) else _text(x))
+        if problem:
+            unknown.append(problem)
+        elif value is not None:
+            found.append(value)
+    if "true" in found:
+        return "true"
+    if unknown:
+        problems.extend(("is_electronic_submission", p) for p in unknown)
+        return ",".join(_text(x) or "" for x in _list(submission))
+    return "false" if found else None
 
 
 def _unspsc(items: Any) -> str | None:
@@ -164,30 +224,38 @@ def _unspsc(items: Any) -> str | None:
 # ------------------------------------------------------------------ mapper
 
 class Mapper:
-    """Accumulates canonical rows from the releases of one file."""
+    """Accumulates canonical rows from compiled releases (of one file, or of several read together)."""
 
-    def __init__(self, file_name: str, state_code: str, agency_type: str) -> None:
-        self.file = file_name
+    def __init__(self, state_code: str, agency_type: str, codes: Codes = STANDARD,
+                 problems: dict[int, list[str]] | None = None) -> None:
         self.state_code = state_code
         self.agency_type = agency_type
-        self.problems: list[str] = []
+        self.codes = codes
+        # what was skipped, by the file a process is attributed to (its newest)
+        self.problems: dict[int, list[str]] = {} if problems is None else problems
+        self._files: list[int] = [0]                # files the release being mapped drew on, in release order
         self._rows: dict[str, list[dict]] = {e: [] for e in ENTITY_COLUMNS}
         self._index: dict[str, dict[str, dict]] = {e: {} for e in ENTITY_COLUMNS}
 
     # ---- output
-    def _emit(self, entity: str, row: dict, location: str) -> None:
+    def _emit(self, entity: str, row: dict, location: str, problems: Problems | None = None) -> None:
         key = row[ENTITY_COLUMNS[entity][0]]
         seen = self._index[entity].get(key)
         if seen is None:
             row["_location"] = location
+            row["_problem"] = "; ".join(p for _, p in problems) if problems else None
+            columns = ",".join(dict.fromkeys(c for c, _ in problems or [] if c))
+            row["_problem_columns"] = columns or None
+            row["_files"] = list(self._files)
             self._index[entity][key] = row
             self._rows[entity].append(row)
         elif entity in _MERGED:
             for col, value in row.items():
                 if seen.get(col) is None and value is not None:
                     seen[col] = value
+            seen["_files"] += [f for f in self._files if f not in seen["_files"]]
         else:
-            self.problems.append(
+            self._report(
                 f"{location}: duplicate {ENTITY_COLUMNS[entity][0]} {key!r} (first at {seen['_location']}); row skipped")
 
     def _identified(self, items: Any, location: str, what: str):
@@ -198,9 +266,12 @@ class Mapper:
             obj = _dict(obj)
             oid = _text(obj.get("id"))
             if not oid:
-                self.problems.append(f"{loc}: no id; {what} skipped")
+                self._report(f"{loc}: no id; {what} skipped")
                 continue
             yield loc, obj, oid
+
+    def _report(self, text: str) -> None:
+        self.problems.setdefault(self._files[-1], []).append(text)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         out = {}
@@ -209,13 +280,19 @@ class Mapper:
             data: dict[str, list] = {c: [r.get(c) for r in rows] for c in cols}
             data["_row_number"] = list(range(1, len(rows) + 1))
             data["_location"] = [r["_location"] for r in rows]
-            schema = {c: pl.Utf8 for c in cols} | {"_row_number": pl.Int64, "_location": pl.Utf8}
+            data["_problem"] = [r.get("_problem") for r in rows]
+            data["_problem_columns"] = [r.get("_problem_columns") for r in rows]
+            data["_files"] = [r["_files"] for r in rows]
+            schema = {c: pl.Utf8 for c in cols} | {"_row_number": pl.Int64, "_location": pl.Utf8, "_problem": pl.Utf8,
+                                                   "_problem_columns": pl.Utf8, "_files": pl.List(pl.Int64)}
             out[entity] = pl.DataFrame(data, schema=schema)
         return out
 
     # ---- one release
-    def add(self, ocid: str, rel: dict, where: str, history: list[dict]) -> None:
-        base = f"{self.file} {where} (ocid {ocid})" if where else f"{self.file} (ocid {ocid})"
+    def add(self, ocid: str, rel: dict, where: str, history: list[dict], files: list[int] | None = None) -> None:
+        """Map one compiled release; `where` names file and JSON location, `files` the files it drew on."""
+        self._files = files or [0]
+        base = f"{where} (ocid {ocid})"
         r = _Release(self, ocid, rel, base)
 
         # What the earlier releases said (history is in date order): first sightings.
@@ -244,12 +321,20 @@ class Mapper:
         tender = _dict(rel.get("tender"))
         procuring = r.agency(tender.get("procuringEntity"), f"{base} tender.procuringEntity")
         awards_list = [a for a in _list(rel.get("awards")) if isinstance(a, dict)]
+        codes = self.codes
+        # An award without status was published as made (active); see codes.py for every code list.
+        award_status = [codes.map("awards.status", _text(a.get("status")))[0] if _text(a.get("status")) is not None
+                        else "active" for a in awards_list]
+        tender_code = codes.code("tender.status", tender.get("status"))
 
         planning = _dict(rel.get("planning"))
         if planning:
             budget = _dict(planning.get("budget"))
-            contracted = _list(rel.get("contracts")) or any(
-                _AWARD_STATUS.get(_text(a.get("status"))) == "active" for a in awards_list)
+            contracted = any(codes.code("contracts.status", _dict(c).get("status")) != "cancelled"
+                             for c in _list(rel.get("contracts"))) or "active" in award_status
+            planning_problems: Problems = []
+            _unkeyed([rel.get("buyer"), tender.get("procuringEntity")], buyer or procuring,
+                     "buyer / tender.procuringEntity", "agency_id", planning_problems)
             self._emit("requisitions", {
                 "requisition_id": f"{ocid}/planning",
                 "state_code": self.state_code,
@@ -258,27 +343,25 @@ class Mapper:
                 "created_date": _date(planning_date or rel.get("date")),
                 "estimated_amount": _amount(budget.get("amount")),
                 "currency": _currency(budget.get("amount")),
-                "status": "ordered" if contracted else "cancelled" if _text(tender.get("status")) == "cancelled"
+                "status": "ordered" if contracted else "cancelled" if tender_code in ("cancelled", "withdrawn")
                 else "approved" if tender else "draft",
-            }, f"{base} planning")
+            }, f"{base} planning", planning_problems)
 
         solicitation_id = None
         if tender:
             solicitation_id = f"{ocid}/{_text(tender.get('id')) or 'tender'}"
             period = _dict(tender.get("tenderPeriod"))
-            status = _text(tender.get("status"))
-            if status == "complete":  # completed = awarded, unless every award in the release fell through
-                failed = all(_AWARD_STATUS.get(_text(a.get("status"))) == "cancelled" for a in awards_list)
+            tender_problems: Problems = []
+            status_out = _coded(codes, "tender.status", tender.get("status"), "status", tender_problems)
+            if tender_code == "complete":  # completed = awarded, unless every award in the release fell through
+                failed = all(s == "cancelled" for s in award_status)
                 status_out = "closed" if awards_list and failed else "awarded"
-            else:
-                status_out = _TENDER_STATUS.get(status)
-            submission = tender.get("submissionMethod")
             self._emit("solicitations", {
                 "solicitation_id": solicitation_id,
                 "state_code": self.state_code,
                 "agency_id": procuring or buyer,
                 "title": _lang(tender, "title", r.lang),
-                "method": _method(tender),
+                "method": _method(codes, tender, "method", tender_problems),
                 "commodity_code": _unspsc(tender.get("items")),
                 "issue_date": _date(period.get("startDate") or tender.get("datePublished") or tender.get("date")
                                     or tender_date or rel.get("date")),
@@ -286,28 +369,32 @@ class Mapper:
                 "estimated_value": _amount(tender.get("value")),
                 "currency": _currency(tender.get("value")),
                 "is_emergency": None,
-                "is_electronic_submission": None if submission is None
-                else ("true" if "electronicSubmission" in _list(submission) else "false"),
+                "is_electronic_submission": _submission(codes, tender.get("submissionMethod"), tender_problems),
                 "status": status_out,
-            }, f"{base} tender")
+            }, f"{base} tender", tender_problems)
 
         for loc, b, bid in self._identified(_dict(rel.get("bids")).get("details"), f"{base} bids.details", "bid"):
             bidders = [r.supplier(t, f"{loc}.tenderers[{j}]") for j, t in enumerate(_list(b.get("tenderers")))]
+            bid_problems: Problems = []
+            bidder = next((x for x in bidders if x), None)
+            _unkeyed(b.get("tenderers"), bidder, "bids.details.tenderers", "supplier_id", bid_problems)
             self._emit("bids", {
                 "bid_id": f"{ocid}/{bid}",
                 "solicitation_id": solicitation_id,
-                "supplier_id": bidders[0] if bidders else None,
+                "supplier_id": bidder,
                 "submitted_date": _date(b.get("date")),
                 "bid_amount": _amount(b.get("value")),
                 "currency": _currency(b.get("value")),
-                "is_responsive": _BID_STATUS.get(_text(b.get("status"))),
-            }, loc)
+                "is_responsive": _coded(codes, "bids.details.status", b.get("status"), "is_responsive", bid_problems),
+            }, loc, bid_problems)
 
         awards: dict[str, tuple[str, str | None, dict]] = {}
         for loc, a, aid in self._identified(rel.get("awards"), f"{base} awards", "award"):
             suppliers = [r.supplier(s, f"{loc}.suppliers[{j}]") for j, s in enumerate(_list(a.get("suppliers")))]
             supplier = next((s for s in suppliers if s), None)
             awards[aid] = (f"{ocid}/{aid}", supplier, a)
+            award_problems: Problems = []
+            _unkeyed(a.get("suppliers"), supplier, "awards.suppliers", "supplier_id", award_problems)
             self._emit("awards", {
                 "award_id": f"{ocid}/{aid}",
                 "solicitation_id": solicitation_id,
@@ -316,8 +403,9 @@ class Mapper:
                 "published_date": _date(award_dates.get(aid) or rel.get("date")),
                 "award_value": _amount(a.get("value")),
                 "currency": _currency(a.get("value")),
-                "status": _AWARD_STATUS.get(_text(a.get("status"))),
-            }, loc)
+                "status": "active" if _text(a.get("status")) is None
+                else _coded(codes, "awards.status", a.get("status"), "status", award_problems),
+            }, loc, award_problems)
 
         for loc, c, cid in self._identified(rel.get("contracts"), f"{base} contracts", "contract"):
             contract_id = f"{ocid}/{cid}"
@@ -326,6 +414,10 @@ class Mapper:
             own = [r.supplier(s, f"{loc}.suppliers[{j}]") for j, s in enumerate(_list(c.get("suppliers")))]
             supplier = (linked[1] if linked else None) or next((s for s in own if s), None)
             first = contract_first.get(cid, c)
+            contract_problems: Problems = []
+            _coded(codes, "contracts.status", c.get("status"), "", contract_problems)  # no column: only checked
+            _unkeyed(_list(c.get("suppliers")) + _list(linked[2].get("suppliers") if linked else None), supplier,
+                     "contracts.suppliers / the awards' suppliers", "supplier_id", contract_problems)
             self._emit("contracts", {
                 "contract_id": contract_id,
                 "contract_number": cid,
@@ -336,18 +428,19 @@ class Mapper:
                 "vehicle": "agency",
                 "award_id": f"{ocid}/{award_ref}" if award_ref else None,
                 "commodity_code": _unspsc(c.get("items")) or _unspsc(tender.get("items")),
-                "procurement_method": _method(tender),
+                "procurement_method": _method(codes, tender, "procurement_method", contract_problems, required=False),
                 "signed_date": _date(c.get("dateSigned")),
                 "start_date": _date(_dict(c.get("period")).get("startDate")),
                 "end_date": _date(_dict(first.get("period")).get("endDate") or _dict(c.get("period")).get("endDate")),
                 "original_value": _amount(first.get("value")) or _amount(c.get("value")),
                 "current_value": _amount(c.get("value")),
                 "currency": _currency(c.get("value")),
-            }, loc)
+            }, loc, contract_problems)
 
             amendments = [(f"amendments[{k}]", x) for k, x in enumerate(_list(c.get("amendments")))]
             amendments += [("amendment", x) for x in _list(c.get("amendment"))]
-            amendments = [(path, am) for path, am in amendments if _dict(am)]  # {} is no amendment (Canada)
+            # {} (Canada), {"changes": []} (OCDS 1.0) and objects of empty values say nothing: no amendment row.
+            amendments = [(path, am) for path, am in amendments if isinstance(am, dict) and _has_content(am)]
             for n, (path, am) in enumerate(amendments, start=1):
                 self._emit("contract_amendments", {
                     "amendment_id": f"{contract_id}/{_text(am.get('id')) or n}",
@@ -423,7 +516,7 @@ class _Release:
             return None
         key = self.key(org)
         if key is None:
-            self.m.problems.append(f"{location}: no id, identifier or name; {kind} skipped")
+            self.m._report(f"{location}: no id, identifier or name; {kind} skipped")
             return None
         return key, org
 

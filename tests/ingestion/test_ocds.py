@@ -37,7 +37,7 @@ def read(path: Path, **kwargs) -> OcdsTables:
     assert result.shape in {"release_package", "record_package", "release", "record", "json_lines"}
     for entity, df in result.tables.items():
         allowed = {c.name for c in SCHEMA[entity].columns} | ({"currency"} if entity in MONEY_ENTITIES else set())
-        assert set(df.columns) - {"_row_number", "_location"} <= allowed, entity
+        assert set(df.columns) - {"_row_number", "_location", "_problem", "_problem_columns"} <= allowed, entity
         assert df.schema["_row_number"] == pl.Int64 and df.schema["_location"] == pl.Utf8
         assert all(t == pl.Utf8 for c, t in df.schema.items() if c != "_row_number"), (entity, df.schema)
         assert df["_row_number"].to_list() == list(range(1, df.height + 1)), entity
@@ -85,6 +85,14 @@ def _add(sums: dict, value) -> None:
         sums[value.get("currency")] += Decimal(str(value["amount"]))
 
 
+def _has_content(x) -> bool:
+    if isinstance(x, dict):
+        return any(_has_content(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_has_content(v) for v in x)
+    return bool(x.strip()) if isinstance(x, str) else x is not None
+
+
 def expected(releases: list[dict]) -> tuple[Counter, dict]:
     counts, sums = Counter(), defaultdict(lambda: defaultdict(Decimal))
     for rel in releases:
@@ -110,7 +118,8 @@ def expected(releases: list[dict]) -> tuple[Counter, dict]:
                 counts["contracts with award"] += c.get("awardID") in award_ids
                 counts["contracts with buyer"] += bool(rel.get("buyer"))
                 _add(sums["contracts"], c.get("value"))
-                counts["contract_amendments"] += len([a for a in c.get("amendments", []) if a]) + bool(c.get("amendment"))
+                counts["contract_amendments"] += len([a for a in c.get("amendments", []) if _has_content(a)]) \
+                    + _has_content(c.get("amendment"))
             for t in (c.get("implementation") or {}).get("transactions", []):
                 if t.get("id"):
                     counts["payments"] += 1
@@ -214,7 +223,11 @@ def test_real_organisations_dates_and_statuses():
     bid = next(b for b in rows(ua, "bids") if b["supplier_id"] == "UA-EDR-20831737")
     assert (bid["submitted_date"], bid["bid_amount"]) == ("2017-04-19", "43789.0")  # ...T11:22:07.752466+03:00
     tender = one(ua, "solicitations")
-    assert (tender["method"], tender["status"], tender["is_electronic_submission"]) == ("open", "awarded", "false")
+    # ProZorro publishes submissionMethod ["electronicAuction"]: an electronic submission
+    assert (tender["method"], tender["status"], tender["is_electronic_submission"]) == ("open", "awarded", "true")
+    # ... and the bid status "active", which no OCDS bid status list has: kept as received, with the reason
+    assert (bid["is_responsive"], bid["_problem_columns"]) == ("active", "is_responsive")
+    assert bid["_problem"].startswith("bids.details.status: 'active' is not a code this mapping knows (known: valid, ")
     # Paraguay's supplier scheme is the free-text tax register "Registro Único de Contribuyente ..."
     py = read(FIXTURES / "paraguay/records/274231.json")
     assert one(py, "suppliers")["tax_id"] == "80002612-8"
@@ -355,7 +368,8 @@ def test_unseen_publisher_with_minimal_fields(tmp_path):
     assert one(result, "awards") == {
         "award_id": "ocds-zz9-1/9", "solicitation_id": None, "supplier_id": None, "award_date": None,
         "published_date": "2019-05-05", "award_value": "100", "currency": "NZD", "status": "active",
-        "_row_number": 1, "_location": "minimal.json (ocid ocds-zz9-1) awards[0]"}  # emitted: the loader quarantines
+        "_row_number": 1, "_location": "minimal.json (ocid ocds-zz9-1) awards[0]",  # emitted: the loader quarantines
+        "_problem": None, "_problem_columns": None}
     assert {e for e, df in result.tables.items() if df.height} == {"awards"}
 
 
@@ -381,14 +395,19 @@ def test_unknown_extension_fields_are_ignored(tmp_path):
     result = read(write(tmp_path, "ext.json", release))
     assert result.problems == []
     tender = one(result, "solicitations")
+    # "framework" is no procurementMethod code: kept as received, with the reason; "x-fax" beside
+    # electronicSubmission does not matter (the submission is electronic whatever the fax code means)
     assert (tender["title"], tender["method"], tender["is_electronic_submission"], tender["agency_id"]) == (
-        "Bridge", None, "true", "ocds-xt-1/p1")
+        "Bridge", "framework", "true", "ocds-xt-1/p1")
+    assert tender["_problem_columns"] == "method" and tender["_problem"].startswith(
+        "tender.procurementMethod: 'framework' is not a code this mapping knows (known: open, selective, limited, direct;")
     assert one(result, "agencies")["agency_name"] == "Roads Agency"
     suppliers = {s["supplier_id"]: s for s in rows(result, "suppliers")}
     assert suppliers["XM-EORI-E1"]["tax_id"] is None  # a customs number is not a tax register
     assert suppliers["ocds-xt-1/p3"]["tax_id"] is None
     contract = one(result, "contracts")
     assert (contract["supplier_id"], contract["current_value"], contract["title"]) == ("ocds-xt-1/Delta", "1,234.50", "Bridge")
+    assert (contract["procurement_method"], contract["_problem_columns"]) == ("framework", "procurement_method")
     assert tender["commodity_code"] == contract["commodity_code"] == "72141000"  # UNSPSC only, never CPV
     payments = {p["payment_id"]: p for p in rows(result, "payments")}
     p1, p2 = payments["ocds-xt-1/k/t1"], payments["ocds-xt-1/k/t2"]
@@ -510,3 +529,19 @@ def test_planning_becomes_a_requisition_with_its_budget_and_how_far_the_process_
     first = reqs["ocds-p-1/planning"]
     assert (first["estimated_amount"], first["currency"], first["created_date"]) == ("1250000.55", "PYG", "2021-05-04")
     assert first["agency_id"] == "ocds-p-1/b" and first["state_code"] == "ZZ"
+
+
+def test_empty_amendments_give_no_rows(tmp_path):
+    """OCDS 1.0 publishers write `"amendment": {"changes": []}` on every contract; an amendment object whose values
+    are all empty says nothing happened. Neither may become a phantom contract_amendments row."""
+    release = {"ocid": "ocds-am-1", "id": "1", "date": "2020-01-01", "contracts": [
+        {"id": "c1", "amendment": {"changes": []}},
+        {"id": "c2", "amendment": {"changes": [], "rationale": " ", "date": None}},
+        {"id": "c3", "amendments": [{}, {"changes": [{}]}, {"id": "a1", "date": "2020-02-01", "rationale": "More time"}]},
+        {"id": "c4", "amendment": {"changes": [{"property": "value.amount", "former_value": 10}]}},
+    ]}
+    result = read(write(tmp_path, "amend.json", release))
+    got = [(a["amendment_id"], a["amendment_number"], a["amendment_date"], a["reason"])
+           for a in rows(result, "contract_amendments")]
+    assert got == [("ocds-am-1/c3/a1", "1", "2020-02-01", "More time"),
+                   ("ocds-am-1/c4/1", "1", None, None)]  # a change without date: emitted, the loader quarantines it
