@@ -620,6 +620,7 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
         kept = f"list_filter(string_split(coalesce(_reason, ''), '; '), lambda r: r <> '' AND NOT list_contains({empty}, r))"
         con.execute(f"UPDATE _checked SET _reason = concat_ws('; ', _problem, NULLIF(array_to_string({kept}, '; '), '')), "
                     "_columns = NULLIF(concat_ws(',', _problem_columns, _columns), '') WHERE _problem IS NOT NULL")
+    _quarantine_foreign_currency(con, e)
     duplicates = _quarantine_duplicate_keys(con, e)  # among the rows valid so far
     if has_location:  # OCDS: every reason says where in the JSON the row came from
         con.execute("UPDATE _checked SET _reason = coalesce(_location || ': ', '') || _reason WHERE _reason IS NOT NULL")
@@ -702,6 +703,44 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
 def _key_sql(e: Entity) -> list[str]:
     """The primary key as staging compares it (strings trimmed; staging's latest_version() keeps one row per key)."""
     return [f"trim({typed_name(k)})" if e.column(k).type == "string" else typed_name(k) for k in e.primary_key]
+
+
+# Where a row's state comes from when the entity has no state_code of its own: its parent's (latest) row.
+_STATE_VIA_PARENT = {"bids": ("solicitations", "solicitation_id"), "awards": ("solicitations", "solicitation_id"),
+                     "contract_amendments": ("contracts", "contract_id")}
+
+
+def _quarantine_foreign_currency(con: duckdb.DuckDBPyConnection, e: Entity) -> None:
+    """Amounts are never converted: a row whose currency is not its state's (states.currency, empty = USD) is
+    quarantined here, naming both, rather than stopping the publication at the gate. The state is the row's own
+    state_code, or its parent's (a bid's or award's solicitation, an amendment's contract) when already loaded;
+    a state not yet in raw.states is not checked here (the gate still is)."""
+    if "currency" not in e.column_index:
+        return
+    latest = "QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _loaded_at DESC, _row_number DESC) = 1"
+    states = (f"SELECT upper(trim(state_code)) AS state_code, coalesce(upper(nullif(trim(currency), '')), 'USD') AS cur "
+              f"FROM raw.states {latest.format(key='upper(trim(state_code))')}")
+    if "state_code" in e.column_index:
+        rows = "SELECT _file_idx, _row_number, upper(trim(state_code)) AS state_code, currency FROM _checked WHERE _reason IS NULL"
+    elif e.name in _STATE_VIA_PARENT:
+        parent, key = _STATE_VIA_PARENT[e.name]
+        rows = (f"SELECT c._file_idx, c._row_number, p.state_code, c.currency FROM _checked c JOIN ("
+                f"SELECT trim({key}) AS k, upper(trim(state_code)) AS state_code FROM raw.{parent} "
+                f"{latest.format(key=f'trim({key})')}) p ON trim(c.{key}) = p.k WHERE c._reason IS NULL")
+    else:
+        return
+    con.execute(f"""
+        UPDATE _checked AS c SET
+            _reason = 'currency: ' || coalesce('''' || trim(m.currency) || '''', 'empty (USD)') || ' is not the currency of '
+                      || m.state_code || ' (' || m.cur || ' in states.csv): amounts are never converted',
+            _columns = 'currency'
+        FROM (
+            SELECT r._file_idx, r._row_number, r.state_code, r.currency, s.cur
+            FROM ({rows}) AS r JOIN ({states}) AS s USING (state_code)
+            WHERE coalesce(upper(nullif(trim(r.currency), '')), 'USD') <> s.cur
+        ) AS m
+        WHERE c._file_idx = m._file_idx AND c._row_number = m._row_number
+    """)
 
 
 def _quarantine_duplicate_keys(con: duckdb.DuckDBPyConnection, e: Entity) -> dict[int, tuple[list[str], int]]:
@@ -815,7 +854,10 @@ def ingest(
         report.upgraded = ensure_warehouse(con)
         hashes: dict[Path, str] = {}  # a mapped file gives several entities: hash it once
         done = 0
-        for batch in _batches(files):
+        # parents before children (the canonical schema lists them so): a row's state and currency can then be
+        # checked against what the same run loaded (e.g. an award against its solicitation's state)
+        order = {name: i for i, name in enumerate(load_schema())}
+        for batch in sorted(_batches(files), key=lambda b: order.get(b[0].entity, len(order))):
             if progress:
                 lf = batch[0]
                 name = f"{lf.relative} -> {lf.entity}" if lf.mapping else lf.relative

@@ -269,3 +269,23 @@ def test_retracting_a_file_takes_back_every_entity_it_made_and_holds_it_until_it
     assert {(l.entity, l.status) for l in ingest(landing, wh).loads} == {("suppliers", "loaded"), ("agencies", "loaded")}
     with pytest.raises(IngestionError, match="no load of this file"):
         retract_file("erp/nothing.csv", wh)
+
+
+def test_a_row_in_another_currency_than_its_states_is_quarantined_at_ingest(tmp_path):
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    ref = landing / "reference"
+    _write(ref / "states.csv", "state_code,state_name,fiscal_year_start_month,small_business_goal_pct,currency\n"
+           "PY,Paraguay,1,,PYG\nNV,Nevada,7,,\n")
+    _write(landing / "src" / "solicitations.csv",
+           "solicitation_id,state_code,agency_id,title,method,commodity_code,issue_date,close_date,estimated_value,currency,status\n"
+           "S1,PY,A1,Works,open,,2024-01-02,2024-02-01,100.00,PYG,awarded\n")
+    _write(landing / "src" / "awards.csv",
+           "award_id,solicitation_id,supplier_id,award_date,published_date,award_value,status,currency\n"
+           "W1,S1,V1,2024-03-01,,90.00,active,PYG\nW2,S1,V1,2024-03-01,,10.00,active,USD\n")
+    payments = PAYMENTS_HEADER + "\n" + "P1,NV,A1,S1,Acme,,,,43211500,2024-07-01,10.00,ach,,,\n"
+    _write(landing / "src" / "payments.csv", payments)
+    loads = {l.entity: l for l in ingest(landing, wh).loads}
+    assert (loads["awards"].rows_loaded, loads["awards"].rows_quarantined) == (1, 1)
+    assert "[currency] currency: 'USD' is not the currency of PY (PYG in states.csv): amounts are never converted" in \
+        loads["awards"].samples[0]
+    assert (loads["solicitations"].rows_loaded, loads["payments"].rows_loaded) == (1, 1)  # NV: empty = USD

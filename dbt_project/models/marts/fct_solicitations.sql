@@ -77,7 +77,8 @@ final as (
         solicitations.agency_id,
         solicitations.title,
         solicitations.method,
-        coalesce(methods.is_competitive, false) as is_competitive,
+        -- NULL when the method is unknown: never counted as "not competitive"
+        methods.is_competitive,
         solicitations.commodity_code,
         commodity_codes.category_code,
         solicitations.status,

@@ -1,6 +1,7 @@
 {#- KPI 4.1 (docs/kpi_rules.md): Σ award_value of active awards whose solicitation is competitive (open or
     selective) / Σ award_value of active awards. Period: award_date; state, agency and category are the
-    solicitation's (agency rows only where it is not NULL). -#}
+    solicitation's (agency rows only where it is not NULL). An award whose solicitation's method is unknown
+    counts neither way. -#}
 with
 
 awards as (
@@ -21,6 +22,7 @@ base as (
     from awards
     where
         is_active
+        and is_competitive is not null
         and state_code is not null
         and fiscal_year is not null
 ),
