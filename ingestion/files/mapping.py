@@ -84,7 +84,7 @@ SPEC_KEYS = {"from", "value", "template", "coalesce", "when", "extract", "split"
 CONDITION_KEYS = {"column", "matches", "equals", "empty"}
 LOOKUP_KEYS = {"file", "key", "value"}
 AGGREGATES = ("sum", "min", "max", "first", "any")
-NUMERIC_TYPES = ("money", "number", "price", "integer")
+NUMERIC_TYPES = ("money", "price", "integer")
 OCDS_KEYS = {"state_code", "agency_type", "codes"}
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
@@ -444,7 +444,7 @@ def _column_spec(target: str, raw: Any, line: int, path: Path, e: Entity, used: 
         digits = raw["round"]
         if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= DECIMAL_SCALES.get(col_type, -1):
             if col_type not in DECIMAL_SCALES:
-                raise MappingError(f"{where}: round applies to money, number and price columns, not {col_type}")
+                raise MappingError(f"{where}: round applies to money and price columns (prices, quantities, rates), not {col_type}")
             raise MappingError(f"{where}: round must be a whole number of decimals from 0 to {DECIMAL_SCALES[col_type]} "
                                f"(what a {col_type} keeps), got {digits!r}")
         kw["round"] = digits

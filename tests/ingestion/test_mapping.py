@@ -1175,7 +1175,7 @@ def test_lookup_maps_values_from_a_reference_file_beside_the_mapping(tmp_path):
      "cases come after map/lookup and replace its result"),
     ("{from: Status, aggregate: sum}", 5, "aggregate sum needs a numeric column"),
     ("{from: Status, aggregate: median}", 5, "aggregate 'median' is not one of sum, min, max, first, any"),
-    ("{from: Status, round: 2}", 5, "round applies to money, number and price columns, not string"),
+    ("{from: Status, round: 2}", 5, "round applies to money and price columns (prices, quantities, rates), not string"),
     ("{coalesce: [Status]}", 5, "coalesce needs a list of two or more source columns"),
     ("{from: Status, lookup: {file: nowhere.csv, key: a, value: b}}", 5, "cannot read the lookup file"),
     ("{from: Status, aggregate: first}", 5, "aggregate needs purchase_orders.group_by"),
