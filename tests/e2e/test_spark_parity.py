@@ -1,7 +1,7 @@
 """The dbt project on Spark gives the same marts as on DuckDB (`make test-spark`; dbt_project/README.md "Spark").
 
 From the default data set's DuckDB warehouse (the session's `default_home`: `procure generate` + `procure run`,
-shared with the other end-to-end tests), the landing data dbt reads as sources (raw.*, resolution.*) is
+shared with the other end-to-end tests), the landing data dbt reads as sources (raw.*, resolution.*, quarantine.*) is
 exported to Parquet with DuckDB's COPY and registered on Spark as external parquet tables
 (`dbt run-operation register_external_sources`, an adapter.dispatch macro). Then, in subprocesses with the
 virtualenv's dbt (target `spark`: dbt-spark `method: session`, a local[2] SparkSession from pyspark, one dbt
@@ -50,7 +50,7 @@ TOLERANCE = 1e-9
 KPI_MARTS = [("kpi", "kpi_values"), ("kpi", "attribute_scorecard"), ("kpi", "savings"), ("kpi", "red_flags"),
              ("kpi", "kpi_definitions")]
 PUBLISHED_MARTS = sorted(("marts", p.stem) for p in (DBT_PROJECT_DIR / "models" / "marts").glob("*.sql"))
-SOURCE_SCHEMAS = ("raw", "resolution")
+SOURCE_SCHEMAS = ("raw", "resolution", "quarantine")  # quarantine: the parents held_back_rows names
 BUILD_TIMEOUT = 1800
 
 
