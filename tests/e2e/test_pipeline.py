@@ -290,7 +290,8 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
     home, _ = published
     current = home / "published" / "current.duckdb"
     before = os.readlink(current)
-    # A valid row for ingestion and dbt, but outside the contract's plausible date window.
+    # A late feed of two payments: one dated 2099 (a row-level problem: quarantined at ingest, it blocks nothing)
+    # and one valid payment, which a volume tolerance of 0 (a cross-run check only the gate can make) refuses.
     src = home / "landing" / "synthetic" / "payments.csv"
     with open(home / "truth" / "synthetic" / "expected_quarantine.csv", newline="") as fh:
         bad_rows = {int(q["row_number"]) for q in csv.DictReader(fh) if q["entity"] == "payments"}
@@ -298,25 +299,33 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
         reader = csv.reader(fh)
         cols = next(reader)
         values = next(row for i, row in enumerate(reader, start=1) if i not in bad_rows)
+    late = list(values)
+    late[cols.index("payment_id")] = "GATE-TEST-2099"
+    late[cols.index("payment_date")] = "2099-01-01"
     values[cols.index("payment_id")] = "GATE-TEST-1"
-    values[cols.index("payment_date")] = "2099-01-01"
     bad = home / "landing" / "late_feed" / "payments.csv"
     bad.parent.mkdir(parents=True)
     with open(bad, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(cols)
+        w.writerow(late)
         w.writerow(values)
-    run = procure(home, "run")
+    run = subprocess.run([str(BIN / "procure"), "run"], env=procure_env(home, PROCURE_VOLUME_TOLERANCE="0"),
+                         capture_output=True, text=True, timeout=1800)
     assert run.returncode == 2, run.stdout + run.stderr
-    assert "fct_payments" in run.stderr and "GATE-TEST-1" in run.stderr
-    assert "payment_date" in run.stderr
+    assert "marts.fct_payments: check 'row count vs previous snapshot' failed" in run.stderr, run.stderr
     assert "previous snapshot stays current" in run.stderr
     assert os.readlink(current) == before
     con = duckdb.connect(str(current), read_only=True)
-    assert con.execute("SELECT count(*) FROM fct_payments WHERE payment_id = 'GATE-TEST-1'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM fct_payments WHERE payment_id LIKE 'GATE-TEST-%'").fetchone()[0] == 0
+    con.close()
+    wh = duckdb.connect(str(home / "warehouse" / "procure.duckdb"), read_only=True)
+    [(reason,)] = wh.execute("SELECT _reason FROM quarantine.payments WHERE payment_id = 'GATE-TEST-2099'").fetchall()
+    wh.close()
+    assert reason.startswith("payment_date: '2099-01-01' is after "), reason
     st = procure(home, "status")
     assert "gate_failed" in st.stdout and "FAILED" in st.stdout and "earlier, good run" in st.stdout
-    # The Dagster UI shows the check's latest evaluation: failed, with the table, the check, rows and sample keys.
+    # The Dagster UI shows the check's latest evaluation: failed, with the table, the check and the bounds.
     code = (
         "import dagster as dg\n"
         "from orchestration.environment import export_environment\n"
@@ -331,8 +340,8 @@ def test_gate_failure_publishes_nothing_and_names_the_check(published):
     passed, *rest = ui.stdout.splitlines()
     shown = "\n".join(rest)
     assert passed == "False"
-    assert "marts.fct_payments: check 'payment_date within 1990-01-01..NOW+1y' failed on 1 row(s)" in shown
-    assert "payment_id=GATE-TEST-1" in shown
+    assert "marts.fct_payments: check 'row count vs previous snapshot' failed" in shown
+    assert "PROCURE_VOLUME_TOLERANCE=0" in shown
 
 
 def test_publishing_alone_after_a_failed_gate_is_refused(published):
