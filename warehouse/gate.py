@@ -245,7 +245,10 @@ def _variables(contract: _Contract, settings: "Settings", baseline: VolumeBaseli
     if all(v in contract.variables for v in VOLUME_VARIABLES):
         bounds = baseline.bounds(contract.table)
         if bounds is not None:
-            values["VOLUME_MIN"], values["VOLUME_MAX"] = bounds
+            low, high = bounds
+            if low >= high:  # one count allowed (a 1-row table, or tolerance 0): Soda refuses equal bounds
+                low, high = low - 0.5, high + 0.5  # row counts are whole: this still allows exactly that count
+            values["VOLUME_MIN"], values["VOLUME_MAX"] = low, high
     return values
 
 

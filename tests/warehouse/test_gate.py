@@ -299,6 +299,15 @@ def test_volume_jump_fails(payments_db):
     assert verify(payments_db, "marts", "fct_payments", baseline=VolumeBaseline("snap-1", {"fct_payments": 7}, 0.72)).passed
 
 
+def test_a_tolerance_that_allows_one_count_only_is_evaluated(payments_db):
+    # 12 rows; a tolerance of 0 (or a 1-row table at 0.5) allows exactly the previous count: Soda refuses a
+    # between range with equal bounds, so the gate must still evaluate it (it once errored as "contract evaluates")
+    assert verify(payments_db, "marts", "fct_payments", baseline=VolumeBaseline("s", {"fct_payments": 12}, 0)).passed
+    fails = failing(verify(payments_db, "marts", "fct_payments", baseline=VolumeBaseline("s", {"fct_payments": 11}, 0)))
+    assert set(fails) == {VOLUME}
+    assert "row count is 12, was 11 in snapshot s; PROCURE_VOLUME_TOLERANCE=0 (±0%) allows 11..11" in fails[VOLUME].message
+
+
 def test_first_publication_only_needs_rows(payments_db):
     report = verify(payments_db, "marts", "fct_payments", baseline=VolumeBaseline(None, {}, 0.5))
     assert report.passed
