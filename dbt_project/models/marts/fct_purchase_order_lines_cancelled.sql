@@ -1,4 +1,5 @@
-{#- One row per cancelled purchase-order line (status = cancelled in the source): the spend that is NOT
+{#- One row per cancelled purchase-order line (the line's status is cancelled, or its purchase order's:
+    cancelled_by says which): the spend that is NOT
     counted anywhere else, shown apart so that nothing disappears. With its PO header's state, agency,
     supplier, date and fiscal period; a line whose header is not in purchase_orders keeps NULLs there. -#}
 with
@@ -30,7 +31,8 @@ final as (
         lines.quantity,
         lines.unit_of_measure,
         lines.unit_price,
-        lines.line_amount as cancelled_amount
+        lines.line_amount as cancelled_amount,
+        lines.cancelled_by
     from lines
     left join purchase_orders
         on lines.po_id = purchase_orders.po_id

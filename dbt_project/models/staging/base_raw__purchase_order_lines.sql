@@ -1,6 +1,9 @@
 {#- purchase_order_lines, every line whatever its status: trimmed strings (empty -> NULL), one row per
-    primary key (po_id, line_number): the latest load wins. stg_raw__purchase_order_lines reads the lines that
-    are spend (not cancelled); marts.fct_purchase_order_lines_cancelled the cancelled ones. -#}
+    primary key (po_id, line_number): the latest load wins. A line is cancelled when its own status says so,
+    or when its purchase order's does (a cancelled PO commits nothing, whatever its lines say): cancelled_by
+    tells which. stg_raw__purchase_order_lines reads the lines that are spend (not cancelled);
+    marts.fct_purchase_order_lines_cancelled the cancelled ones. A line whose PO is not staged is not
+    cancelled by it (its header is unknown: held_back_rows names it). -#}
 {#- A table, not a view: the de-duplication runs once per build, not once per reader and per test. -#}
 {{ config(materialized='table') }}
 
@@ -8,6 +11,10 @@ with
 
 source as (
     select * from {{ source('raw', 'purchase_order_lines') }}
+),
+
+purchase_orders as (
+    select * from {{ ref('stg_raw__purchase_orders') }}
 ),
 
 cleaned as (
@@ -23,7 +30,6 @@ cleaned as (
         unit_price,
         line_amount,
         lower(nullif(trim(status), '')) as status,
-        coalesce(lower(trim(status)) = 'cancelled', false) as is_cancelled,
         _source,
         _file,
         _row_number,
@@ -32,8 +38,21 @@ cleaned as (
     from source
 ),
 
-final as (
+latest as (
     {{ latest_version('cleaned', ['po_id', 'line_number']) }}
+),
+
+final as (
+    select
+        latest.*,
+        case
+            when latest.status = 'cancelled' then 'line'
+            when purchase_orders.status = 'cancelled' then 'purchase_order'
+        end as cancelled_by,
+        coalesce(latest.status = 'cancelled' or purchase_orders.status = 'cancelled', false) as is_cancelled
+    from latest
+    left join purchase_orders
+        on latest.po_id = purchase_orders.po_id
 )
 
 select * from final
