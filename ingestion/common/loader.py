@@ -26,8 +26,8 @@ import yaml
 from ingestion.common.parsing import sql_ident, sql_literal, typed_columns, typed_name, validation_sql
 from ingestion.common.schema import Entity, load_schema, quarantine_table_ddl, raw_table_ddl
 from ingestion.files.mapping import EntityMapping, Mapping, MappingError, ReadOptions, describe_sources, load_mapping
-from ingestion.files.mapping import filter_sql, missing_sources, select_sql
-from ingestion.files.readers import ReadError, read_table
+from ingestion.files.mapping import filter_sql, header_index, missing_sources, select_sql
+from ingestion.files.readers import ReadError, cut_short_row, read_table
 from warehouse.connection import connect
 
 log = logging.getLogger("ingestion.loader")
@@ -444,6 +444,8 @@ class _Prepared:
     labels: dict[str, str] = field(default_factory=dict)  # canonical column -> label naming its source
     has_location: bool = False        # the select carries _location (OCDS: where in the JSON the row came from)
     file_key: str | None = None       # OCDS: the files of a batch share one select; its _file_key says whose row it is
+    cut_short: tuple[int, int, int] | None = None  # CSV: (row, fields, header fields) of a last line cut short
+    cut_short_columns: str = ""       # the canonical columns that line does not reach
 
 
 def _read_cached(lf: LandingFile, sha: str, fmt: str, opts: ReadOptions, tmpdir: Path) -> tuple[Path, list[str]]:
@@ -469,7 +471,9 @@ def _prepare_canonical(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) 
         messages.append(f"missing required column(s): {', '.join(missing_required)}")
     select_cols = ", ".join(f"{sql_ident(src)} AS {c}" for c, src in mapping.items())
     select = f"SELECT {select_cols}{', ' if select_cols else ''}_row_number FROM read_parquet({sql_literal(str(text))})"
-    return _Prepared(select, set(mapping), messages)
+    cut = cut_short_row(text)
+    unreached = ",".join(c for c, src in mapping.items() if cut and src in header[cut[1]:])
+    return _Prepared(select, set(mapping), messages, cut_short=cut, cut_short_columns=unreached)
 
 
 def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> _Prepared:
@@ -499,7 +503,11 @@ def _prepare_mapped(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path) -> 
         what = "distinct" if em.distinct else "group_by"
         messages.append(f"{what}: {rows:,} row(s) from {file_rows:,} file row(s) (one per {', '.join(keys)})")
     labels = {c: f"{c} ({how})" for c, how in describe_sources(em).items() if how != "constant"}
-    return _Prepared(select, {s.target for s in em.columns}, messages, labels)
+    cut = cut_short_row(text_path)
+    unreached = header_index(header[cut[1]:]) if cut else {}
+    columns = ",".join(spec.target for spec in em.columns
+                       if any(src.strip().lower() in unreached for src in spec.source_columns))
+    return _Prepared(select, {s.target for s in em.columns}, messages, labels, cut_short=cut, cut_short_columns=columns)
 
 
 def _prepare_ocds(con, lf: LandingFile, e: Entity, sha: str, tmpdir: Path, batch: list[tuple[LandingFile, str]]) -> _Prepared:
@@ -620,6 +628,13 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
         kept = f"list_filter(string_split(coalesce(_reason, ''), '; '), lambda r: r <> '' AND NOT list_contains({empty}, r))"
         con.execute(f"UPDATE _checked SET _reason = concat_ws('; ', _problem, NULLIF(array_to_string({kept}, '; '), '')), "
                     "_columns = NULLIF(concat_ws(',', _problem_columns, _columns), '') WHERE _problem IS NOT NULL")
+    for i, p in enumerate(batch):
+        if p.prepared.cut_short:  # padded with empty values by the reader: say why, whatever else is wrong with it
+            row, fields, expected = p.prepared.cut_short
+            reason = (f"the line has {fields} of {expected} fields and the file ends there, without a line break: "
+                      "the file seems cut short (a truncated export or transfer; deliver it whole)")
+            con.execute("UPDATE _checked SET _reason = concat_ws('; ', ?, _reason), _columns = coalesce(_columns, ?) "
+                        "WHERE _file_idx = ? AND _row_number = ?", [reason, p.prepared.cut_short_columns, i, row])
     _quarantine_foreign_currency(con, e)
     duplicates = _quarantine_duplicate_keys(con, e)  # among the rows valid so far
     if has_location:  # OCDS: every reason says where in the JSON the row came from
@@ -700,9 +715,18 @@ def _load_prepared(con: duckdb.DuckDBPyConnection, e: Entity, batch: list[_Pendi
     ]
 
 
+# Key columns staging upper-cases besides trimming (stg_raw__states, __holidays, __commodity_codes, ...).
+_UPPER_CASED_KEYS = frozenset({"state_code", "scheme"})
+
+
 def _key_sql(e: Entity) -> list[str]:
-    """The primary key as staging compares it (strings trimmed; staging's latest_version() keeps one row per key)."""
-    return [f"trim({typed_name(k)})" if e.column(k).type == "string" else typed_name(k) for k in e.primary_key]
+    """The primary key as staging compares it (strings trimmed, state codes and schemes upper-cased; staging's
+    latest_version() keeps one row per key, so two rows of one load equal here would hide one in staging)."""
+    def one(k: str) -> str:
+        if e.column(k).type != "string":
+            return typed_name(k)
+        return f"upper(trim({typed_name(k)}))" if k in _UPPER_CASED_KEYS else f"trim({typed_name(k)})"
+    return [one(k) for k in e.primary_key]
 
 
 # Where a row's state comes from when the entity has no state_code of its own: its parent's (latest) row.

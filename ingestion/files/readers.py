@@ -90,8 +90,12 @@ def read_csv(path: Path, out: Path, opts: ReadOptions, *, tsv: bool = False) -> 
             _decode_strictly(path, opts.encoding, source)
     except DecodeError as exc:
         header = _header(path, delimiter, skip)
-        if exc.line > skip + 1 and header:  # name the column: the delimiters before the byte (quotes aside)
-            column = exc.before.count(delimiter.encode())
+        if exc.line > skip + 1 and header:  # name the column: the fields before the byte, quoted ones included
+            try:
+                fields = next(csv.reader([exc.before.decode("utf-8", "replace")], delimiter=delimiter), [])
+            except csv.Error:  # not text csv can read (a stray carriage return): the line, without a column
+                raise exc from None
+            column = max(len(fields) - 1, 0)
             if column < len(header):
                 where = f"row {exc.line - skip - 1} [{header[column].strip()}]"
                 raise DecodeError(exc.offset, exc.encoding, exc.line, exc.before, where) from None
@@ -107,7 +111,52 @@ def read_csv(path: Path, out: Path, opts: ReadOptions, *, tsv: bool = False) -> 
     lf = pl.scan_csv(source, separator=delimiter, skip_rows=skip, infer_schema=False, encoding="utf8-lossy",
                      quote_char=None if tsv else '"')
     lf.with_row_index("_row_number", offset=1).sink_parquet(out)
+    _note_cut_short_last_line(source, out, delimiter, len(header))
     return lf.collect_schema().names()
+
+
+def cut_short_path(out: Path) -> Path:
+    """Beside a CSV's text Parquet: its last data row, when the file ends in the middle of that row."""
+    return out.with_suffix(".cut_short")
+
+
+def cut_short_row(out: Path) -> tuple[int, int, int] | None:
+    """(row, fields it has, fields of the header) of the row read_csv found cut short, else None."""
+    note = cut_short_path(out)
+    if not note.exists():
+        return None
+    row, fields, expected = (int(x) for x in note.read_text(encoding="utf-8").split())
+    return row, fields, expected
+
+
+def _note_cut_short_last_line(source: Path, out: Path, delimiter: str, expected: int) -> None:
+    """A file that ends without a line break, its last line holding fewer fields than the header, was cut short
+    (a truncated export or transfer): polars pads the row with empty values, so the row would only read as
+    "required value is empty". Note it (cut_short_row) for the loader to quarantine the row saying so. Only the
+    end of the file is read."""
+    with open(source, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return
+    lines = tail.decode("utf-8", "replace").splitlines()
+    try:
+        fields = next(csv.reader(lines[-1:], delimiter=delimiter), [])
+    except csv.Error:  # not a line csv can read alone (a quoted field spanning lines): nothing to say
+        return
+    if len(fields) >= expected:
+        return
+    # what polars made of it: the last row, its fields past the cut empty (a quoted value that spans lines
+    # makes the last line look short while the row is whole: its last fields are there)
+    last_row = pl.scan_parquet(out).tail(1).collect()
+    if last_row.height == 0:
+        return
+    data = [c for c in last_row.columns if c != "_row_number"]
+    if any(last_row[c][0] not in (None, "") for c in data[len(fields):]):
+        return
+    cut_short_path(out).write_text(f"{last_row['_row_number'][0]} {len(fields)} {expected}", encoding="utf-8")
 
 
 def _header(path: Path, delimiter: str, skip: int) -> list[str]:

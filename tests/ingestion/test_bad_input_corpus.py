@@ -84,9 +84,30 @@ class Case:
 CASES: dict[str, Case] = {
     "empty file": Case({BAD: b""}, {BAD: [Outcome("rejected", message=(BAD, "empty file (no header)"))]}),
     "header only": Case({BAD: csv_text()}, {BAD: [Outcome("loaded")]}),
-    "truncated last line": Case(
+    "truncated last line": Case(  # the file ends in the middle of a row: said so, not only "required value is empty"
         {BAD: csv_text(row("X1")) + b"X2,NV,A1,S1,Ac"},
-        {BAD: [Outcome("loaded", 2, 1, 1, samples=(f"{BAD}:2 [payment_date,amount] payment_date: required value is empty",))]},
+        {BAD: [Outcome("loaded", 2, 1, 1, samples=(
+            f"{BAD}:2 [payment_date,amount] the line has 5 of 15 fields and the file ends there, without a line break: "
+            "the file seems cut short", "; payment_date: required value is empty"))]},
+        raw={"X1": ("Acme", Decimal("10.00"))}),
+    "truncated last line missing only optional fields": Case(  # still quarantined: its last value may be cut too
+        {BAD: csv_text(row("X1")) + row("X2").rsplit(",", 3)[0].encode()},
+        {BAD: [Outcome("loaded", 2, 1, 1, samples=(
+            f"{BAD}:2 [discount_taken,interest_paid,bank_account] the line has 12 of 15 fields and the file ends there",))]},
+        raw={"X1": ("Acme", Decimal("10.00"))}),
+    "last line complete without a line break": Case(  # a missing final line break alone is no problem
+        {BAD: csv_text(row("X1")) + row("X2").encode()},
+        {BAD: [Outcome("loaded", 2, 2)]},
+        raw={"X2": ("Acme", Decimal("10.00"))}),
+    "a whole last row with a value on two lines, without a line break": Case(  # looks short, is not
+        {BAD: csv_text(row("X1")) + row("X2", payee='"Acme\nWest"').encode()},
+        {BAD: [Outcome("loaded", 2, 2)]},
+        raw={"X2": ("Acme\nWest", Decimal("10.00"))}),
+    "the same cut through a mapping": Case(
+        {"cut/payments.csv": b"Id,Agency,Supplier,Payee,Date,Amount\nX1,A1,S1,Acme,2024-07-01,10.00\nX2,A1,S1,Ac",
+         "cut/m.yml": pay_mapping("payments.csv")},
+        {"cut/payments.csv": [Outcome("loaded", 2, 1, 1, samples=(
+            "cut/payments.csv:2 [payment_date,amount] the line has 4 of 6 fields and the file ends there",))]},
         raw={"X1": ("Acme", Decimal("10.00"))}),
     "wrong delimiter": Case(
         {BAD: csv_text(row().replace(",", ";"), header=H.replace(",", ";"))},
@@ -97,6 +118,9 @@ CASES: dict[str, Case] = {
     "Latin-1 text in a canonical file": Case(
         {BAD: (H + "\n" + row("X1", payee="Café Müller") + "\n").encode("latin-1")},
         {BAD: [Outcome("rejected", message=(BAD, "row 1 [payee_name]: byte", "is not valid utf-8", "read.encoding"))]}),
+    "a bad byte after a quoted comma": Case(  # the column is counted by fields, not by delimiters
+        {BAD: (H + "\n" + row("X1", payee='"Smith, Café"') + "\n").encode("latin-1")},
+        {BAD: [Outcome("rejected", message=(BAD, "row 1 [payee_name]: byte", "is not valid utf-8"))]}),
     "Windows-1252 text in a canonical file": Case(
         {BAD: (H + "\n" + row("X1") + "\n" + row("X2", payee="“Smart” – Co") + "\n").encode("cp1252")},
         {BAD: [Outcome("rejected", message=(BAD, "row 2 [payee_name]: byte", "is not valid utf-8"))]}),
@@ -167,6 +191,15 @@ CASES: dict[str, Case] = {
                        samples=(":1 [payment_id] payment_id=R1 is the key of rows 1, 3 of this file, with different values",
                                 ":3 [payment_id] payment_id=R1 is the key of rows 1, 3"))]},
         raw={"R2": ("Acme", Decimal("10.00"))}),
+    "one key spelt in two cases in one file": Case(  # staging compares schemes and state codes upper-cased
+        {"src/commodity_codes.csv": (
+            "scheme,commodity_code,commodity_title,is_addressable,is_po_exempt\n"
+            "nigp,20500,Computer hardware,true,false\n"
+            "NIGP,20500,Computers,true,false\n"
+            "NIGP,20600,Software,true,false\n").encode()},
+        {"src/commodity_codes.csv": [Outcome("loaded", 3, 1, 2, message=(
+            "2 row(s) quarantined sharing a key (scheme,commodity_code)",), samples=(
+            "src/commodity_codes.csv:1 [scheme,commodity_code] scheme=NIGP, commodity_code=20500 is the key of rows 1, 2",))]}),
     "binary-float noise in money": Case(  # spreadsheet/JSON doubles: the value meant loads, a real third decimal does not
         {BAD: csv_text(row("F1", amount="552169.81000000006"), row("F2", amount="72.400000000000006"),
                        row("F3", amount="1.005"), row("F4", amount="1.5E+3"))},
