@@ -444,9 +444,15 @@ def _print_ingest(report) -> None:
     for entity, t in sorted(report.by_entity().items()):
         table.add_row(entity, str(t["files"]), str(t["skipped"]), f"{t['rows_loaded']:,}", f"{t['rows_quarantined']:,}")
     console.print(table)
+    # a file rejected for every entity it feeds (an unreadable OCDS file feeds up to 9) is reported once
+    rejected: dict[tuple[str, str], list[str]] = {}
     for load in report.loads:
         if load.status == "rejected":
-            err.print(f"[red]rejected[/red] {escape(load.message)}")
+            rejected.setdefault((load.file, load.message), []).append(load.entity)
+    for (_, message), entities in rejected.items():
+        also = f" (entities: {', '.join(entities)})" if len(entities) > 1 else ""
+        err.print(f"[red]rejected[/red] {escape(message + also)}")
+    for load in report.loads:
         for sample in load.samples[:3]:
             console.print(f"  quarantined {escape(sample)}")
     for problem in report.unrecognised:

@@ -132,3 +132,19 @@ def test_writing_commands_refuse_while_another_process_holds_the_warehouse(procu
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_file_rejected_for_every_entity_it_feeds_is_reported_once(procure_home):
+    """An unreadable OCDS file is a rejected load for each of the entities it would feed; the user reads it once."""
+    folder = procure_home / "landing" / "publisher"
+    folder.mkdir(parents=True)
+    (folder / "publisher.yml").write_text('version: 1\nfiles: ["*.json"]\nread: {format: ocds}\nocds: {state_code: ZZ}\n')
+    (folder / "not_ocds.json").write_text('{"foo": 1}')
+    proc = subprocess.run([str(BIN / "procure"), "ingest"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reported = [line for line in proc.stderr.splitlines() if line.startswith("rejected")]
+    assert len(reported) == 1, proc.stderr
+    assert "not_ocds.json" in reported[0] and "(entities: " in proc.stderr, proc.stderr
+    loads = subprocess.run([str(BIN / "procure"), "loads", "--status", "rejected"], capture_output=True, text=True,
+                           timeout=300)
+    assert loads.stdout.count("not_ocds.json") > 1  # the ledger keeps one rejected load per entity
