@@ -1,8 +1,11 @@
 {#- One row per child row whose parent is not in staging: a PO line without its purchase order, a bid or
-    award without its solicitation, a contract amendment without its contract. Each says what was done with
-    it (handling) and why the parent is missing: quarantined (its file, row and reason) or never delivered.
+    award without its solicitation, a contract amendment or price-list entry without its contract, an invoice
+    naming a purchase order that is not there, a receipt of a PO line that is not there, a payment of an
+    invoice that is not there. Each says what was done with it (handling) and why the parent is missing:
+    quarantined (its file, row and reason) or never delivered.
     - purchase_order_lines: held_back (not in fct_purchase_order_lines: no state, agency or date to place it);
-    - bids, awards, contract_amendments: kept_parent_unknown (in their fact, with the parent's columns NULL).
+    - the others: kept_parent_unknown (in their fact or staging, the parent's columns NULL: a price list of an
+      unknown contract prices nothing, a receipt of an unknown line counts for no delivery KPI).
     The gate reconciles: the facts plus the held-back rows are every staged row. -#}
 with
 
@@ -32,6 +35,26 @@ amendments as (
 
 contracts as (
     select * from {{ ref('stg_raw__contracts') }}
+),
+
+contract_prices as (
+    select * from {{ ref('stg_raw__contract_prices') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_raw__invoices') }}
+),
+
+receipts as (
+    select * from {{ ref('stg_raw__receipts') }}
+),
+
+all_po_lines as (
+    select * from {{ ref('base_raw__purchase_order_lines') }}
+),
+
+payments as (
+    select * from {{ ref('stg_raw__payments') }}
 ),
 
 quarantined_parents as (
@@ -95,6 +118,66 @@ orphans as (
     left join contracts
         on amendments.contract_id = contracts.contract_id
     where contracts.contract_id is null
+    union all
+    select
+        'contract_prices' as child_entity,
+        {{ dbt.concat(["contract_prices.contract_id", "'/'", "contract_prices.item_number", "'/'",
+            "cast(contract_prices.effective_from as " ~ dbt.type_string() ~ ")"]) }} as child_key,
+        contract_prices._file as child_file,
+        contract_prices._row_number as child_row_number,
+        cast(null as decimal(18, 2)) as amount,
+        'contracts' as parent_entity,
+        contract_prices.contract_id as parent_key,
+        'kept_parent_unknown' as handling
+    from contract_prices
+    left join contracts
+        on contract_prices.contract_id = contracts.contract_id
+    where contracts.contract_id is null
+    union all
+    select
+        'invoices' as child_entity,
+        invoices.invoice_id as child_key,
+        invoices._file as child_file,
+        invoices._row_number as child_row_number,
+        invoices.amount,
+        'purchase_orders' as parent_entity,
+        invoices.po_id as parent_key,
+        'kept_parent_unknown' as handling
+    from invoices
+    left join purchase_orders
+        on invoices.po_id = purchase_orders.po_id
+    where invoices.po_id is not null and purchase_orders.po_id is null
+    union all
+    select
+        'receipts' as child_entity,
+        receipts.receipt_id as child_key,
+        receipts._file as child_file,
+        receipts._row_number as child_row_number,
+        cast(null as decimal(18, 2)) as amount,
+        'purchase_order_lines' as parent_entity,
+        {{ dbt.concat(["receipts.po_id", "'/'", "cast(receipts.line_number as " ~ dbt.type_string() ~ ")"]) }}
+            as parent_key,
+        'kept_parent_unknown' as handling
+    from receipts
+    left join all_po_lines
+        on
+            receipts.po_id = all_po_lines.po_id
+            and receipts.line_number = all_po_lines.line_number
+    where all_po_lines.po_id is null
+    union all
+    select
+        'payments' as child_entity,
+        payments.payment_id as child_key,
+        payments._file as child_file,
+        payments._row_number as child_row_number,
+        payments.amount,
+        'invoices' as parent_entity,
+        payments.invoice_id as parent_key,
+        'kept_parent_unknown' as handling
+    from payments
+    left join invoices
+        on payments.invoice_id = invoices.invoice_id
+    where payments.invoice_id is not null and invoices.invoice_id is null
 ),
 
 final as (

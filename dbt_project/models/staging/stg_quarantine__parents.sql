@@ -15,6 +15,14 @@ contracts as (
     select * from {{ source('quarantine', 'contracts') }}
 ),
 
+invoices as (
+    select * from {{ source('quarantine', 'invoices') }}
+),
+
+po_lines as (
+    select * from {{ source('quarantine', 'purchase_order_lines') }}
+),
+
 refused as (
     select
         'purchase_orders' as parent_entity,
@@ -42,6 +50,26 @@ refused as (
         _reason,
         _loaded_at
     from contracts
+    union all
+    select
+        'invoices' as parent_entity,
+        nullif(trim(invoice_id), '') as parent_key,
+        _file,
+        _row_number,
+        _reason,
+        _loaded_at
+    from invoices
+    union all
+    select
+        'purchase_order_lines' as parent_entity,
+        -- the key as held_back_rows writes it: po_id/line_number (a line number as received, e.g. '5')
+        {{ dbt.concat(["trim(po_id)", "'/'", "trim(line_number)"]) }} as parent_key,
+        _file,
+        _row_number,
+        _reason,
+        _loaded_at
+    from po_lines
+    where nullif(trim(po_id), '') is not null and nullif(trim(line_number), '') is not null
 ),
 
 ranked as (
