@@ -13,9 +13,10 @@ from warehouse.connection import connect
 FILES = {
     "states.csv": "state_code,state_name,fiscal_year_start_month\nNV,Nevada,7\n",
     "purchase_orders.csv": (
-        "po_id,po_number,state_code,agency_id,supplier_id,po_date,total_amount,status\n"
-        "PO1,N1,NV,A1,S1,2024-07-01,100.00,closed\n"
-        "PO2,N2,NV,A1,S1,2100-01-01,50.00,closed\n"),  # a placeholder date: quarantined, row 2
+        "po_id,po_number,state_code,agency_id,supplier_id,contract_id,po_date,total_amount,status\n"
+        "PO1,N1,NV,A1,S1,,2024-07-01,100.00,closed\n"
+        "PO2,N2,NV,A1,S1,,2100-01-01,50.00,closed\n"       # a placeholder date: quarantined, row 2
+        "PO3,N3,NV,A1,S1,K7,2024-07-02,30.00,closed\n"),   # its contract was never delivered
     "purchase_order_lines.csv": (
         "po_id,line_number,quantity,unit_of_measure,unit_price,line_amount\n"
         "PO1,1,1,EA,100,100.00\n"
@@ -33,9 +34,10 @@ FILES = {
         "I3,V3,NV,A1,S1,PO9,2024-07-10,2024-07-10,2024-08-10,7.00,true\n"      # its PO was never delivered
         "I4,V4,NV,A1,,PO1,2024-07-10,2024-07-10,2024-08-10,9.00,true\n"),      # no supplier: quarantined, row 4
     "payments.csv": (
-        "payment_id,state_code,agency_id,supplier_id,invoice_id,payment_date,amount\n"
-        "P1,NV,A1,S1,I1,2024-07-20,100.00\n"
-        "P2,NV,A1,S1,I4,2024-07-20,9.00\n"),  # its invoice is in quarantine
+        "payment_id,state_code,agency_id,supplier_id,invoice_id,po_id,payment_date,amount\n"
+        "P1,NV,A1,S1,I1,PO1,2024-07-20,100.00\n"
+        "P2,NV,A1,S1,I4,PO2,2024-07-20,9.00\n"   # its invoice is in quarantine (listed for it, not its PO)
+        "P3,NV,A1,S1,,PO2,2024-07-21,4.00\n"),   # no invoice, its PO in quarantine
     "contract_prices.csv": (
         "contract_id,item_number,unit_of_measure,contract_price,effective_from\n"
         "K9,ITEM-1,EA,12.50,2024-01-01\n"),  # a price list of a contract never delivered
@@ -68,7 +70,9 @@ def test_children_of_a_missing_parent_are_named_with_the_parents_quarantine_file
     got = {(r[0], r[1]): r[2:] for r in rows}
     quarantined = {key: r for key, r in got.items() if r[5] == "quarantined"}
     assert set(got) == {("contract_prices", "K9/ITEM-1/2024-01-01"), ("invoices", "I2"), ("invoices", "I3"),
-                        ("payments", "P2"), ("receipts", "R2"), ("receipts", "R3")}
+                        ("payments", "P2"), ("payments", "P3"), ("purchase_orders", "PO3"), ("receipts", "R2"),
+                        ("receipts", "R3")}
+    assert got[("purchase_orders", "PO3")][:6] == (3, 30, "contracts", "K7", "kept_parent_unknown", "not_delivered")
     assert got[("contract_prices", "K9/ITEM-1/2024-01-01")][:6] == (1, None, "contracts", "K9", "kept_parent_unknown",
                                                                      "not_delivered")
     assert got[("invoices", "I3")][:6] == (3, 7, "purchase_orders", "PO9", "kept_parent_unknown", "not_delivered")
@@ -83,4 +87,6 @@ def test_children_of_a_missing_parent_are_named_with_the_parents_quarantine_file
     assert r2[:7] == (2, None, "purchase_order_lines", "PO1/2", "kept_parent_unknown", "quarantined",
                       "feed/purchase_order_lines.csv")
     assert r2[7] == 2 and "'10.0x'" in r2[8]
-    assert len(quarantined) == 3
+    p3 = got[("payments", "P3")]
+    assert p3[:7] == (3, 4, "purchase_orders", "PO2", "kept_parent_unknown", "quarantined", "feed/purchase_orders.csv")
+    assert len(quarantined) == 4

@@ -1,7 +1,8 @@
 {#- One row per child row whose parent is not in staging: a PO line without its purchase order, a bid or
     award without its solicitation, a contract amendment or price-list entry without its contract, an invoice
     naming a purchase order that is not there, a receipt of a PO line that is not there, a payment of an
-    invoice that is not there. Each says what was done with it (handling) and why the parent is missing:
+    invoice (else of a purchase order) that is not there, a purchase order naming a contract that is not there
+    (its lines count as off contract: the contract that would say otherwise is unknown). Each says what was done with it (handling) and why the parent is missing:
     quarantined (its file, row and reason) or never delivered.
     - purchase_order_lines: held_back (not in fct_purchase_order_lines: no state, agency or date to place it);
     - the others: kept_parent_unknown (in their fact or staging, the parent's columns NULL: a price list of an
@@ -178,6 +179,39 @@ orphans as (
     left join invoices
         on payments.invoice_id = invoices.invoice_id
     where payments.invoice_id is not null and invoices.invoice_id is null
+    union all
+    select
+        'payments' as child_entity,
+        payments.payment_id as child_key,
+        payments._file as child_file,
+        payments._row_number as child_row_number,
+        payments.amount,
+        'purchase_orders' as parent_entity,
+        payments.po_id as parent_key,
+        'kept_parent_unknown' as handling
+    from payments
+    left join purchase_orders
+        on payments.po_id = purchase_orders.po_id
+    -- a payment is listed once: for its missing invoice if it has one, else for its missing PO
+    left join invoices
+        on payments.invoice_id = invoices.invoice_id
+    where
+        payments.po_id is not null and purchase_orders.po_id is null
+        and (payments.invoice_id is null or invoices.invoice_id is not null)
+    union all
+    select
+        'purchase_orders' as child_entity,
+        purchase_orders.po_id as child_key,
+        purchase_orders._file as child_file,
+        purchase_orders._row_number as child_row_number,
+        purchase_orders.total_amount as amount,
+        'contracts' as parent_entity,
+        purchase_orders.contract_id as parent_key,
+        'kept_parent_unknown' as handling
+    from purchase_orders
+    left join contracts
+        on purchase_orders.contract_id = contracts.contract_id
+    where purchase_orders.contract_id is not null and contracts.contract_id is null
 ),
 
 final as (
