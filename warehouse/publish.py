@@ -390,6 +390,8 @@ def gate_summary(manifest: dict) -> str:
     dbt = gate.get("dbt_tests")
     if dbt:
         text += f"; dbt tests {dbt.get('passed', 0)} passed, {dbt.get('failed', 0)} failed"
+        if dbt.get("warned"):  # severity warn (e.g. a child whose parent is held back): listed, blocking nothing
+            text += f", {dbt['warned']} warned"
     return text
 
 

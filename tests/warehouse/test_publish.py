@@ -243,6 +243,9 @@ def test_manifest_summaries_name_gate_results_and_loads():
     }
     assert gate_summary(manifest) == "passed: 2 contracts, 21 checks; dbt tests 400 passed, 0 failed"
     assert loads_summary(manifest) == "2 files: 1,020 rows loaded, 4 quarantined"
+    # a dbt test of severity warn that did not pass blocks nothing: it is counted apart, not as a failure
+    manifest["gate"]["dbt_tests"] = {"passed": 399, "failed": 0, "warned": 1}
+    assert gate_summary(manifest) == "passed: 2 contracts, 21 checks; dbt tests 399 passed, 0 failed, 1 warned"
     manifest["gate"]["contracts"][1]["passed"] = False
     assert gate_summary(manifest).startswith("FAILED (1 contract(s))")
     assert gate_summary({}) == "not recorded" and loads_summary({}) == "not recorded"

@@ -70,16 +70,21 @@ def _gate_results(instance: dg.DagsterInstance, run_id: str) -> dict:
             if record is not None and record.event is not None else None,
         })
     gate_keys = {gate_check_key(s, t) for s, t in gated_datasets()}
-    passed = failed = 0
+    passed = failed = warned = 0
     for event in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = event.dagster_event.event_specific_data
         if dg.AssetCheckKey(evaluation.asset_key, evaluation.check_name) in gate_keys:
             continue
-        passed, failed = passed + int(evaluation.passed), failed + int(not evaluation.passed)
+        if evaluation.passed:
+            passed += 1
+        elif evaluation.severity == dg.AssetCheckSeverity.WARN:  # a dbt test with severity warn: it blocks nothing
+            warned += 1
+        else:
+            failed += 1
     return {
         "passed": all(c["passed"] for c in contracts) and bool(contracts),
         "contracts": contracts,
-        "dbt_tests": {"passed": passed, "failed": failed} if passed + failed else None,
+        "dbt_tests": {"passed": passed, "failed": failed, "warned": warned} if passed + failed + warned else None,
     }
 
 
