@@ -25,7 +25,9 @@ def procure(home: Path, *args: str) -> subprocess.CompletedProcess:
                           timeout=1800)
 
 
-META_COLUMNS = ("_invocation_id", "_loaded_through")  # build metadata of the facts (which dbt build wrote a row)
+# Build metadata of the facts (which dbt build wrote a row), and the load ids of load_reconciliation (a load's id
+# is made when it loads: two installations that loaded the same files have different ids for the same loads)
+META_COLUMNS = ("_invocation_id", "_loaded_through", "load_id")
 
 
 def published_rows(path: Path) -> dict[str, list[tuple]]:
