@@ -35,7 +35,8 @@
     fiscal_month,
     numerator,
     denominator,
-    value
+    value,
+    excluded_rows
     {%- if with_status %},
     target,
     status
@@ -66,18 +67,47 @@
 {%- endmacro %}
 
 
+{#- The type of a stored numerator and denominator: wide enough in scale that every KPI's numerator and
+    denominator are stored exactly (spend / 1e6, fee rate x sales), so that value = numerator / denominator
+    holds on every published row of a ratio KPI and sums can be re-aggregated. -#}
+{% macro kpi_number_type() -%}
+    decimal(38, 8)
+{%- endmacro %}
+
+
+{#- value = numerator / denominator, computed from the stored (cast) numerator and denominator, so that the
+    published value is exactly the ratio of the published columns; NULL when the denominator is 0 or NULL. -#}
+{% macro kpi_ratio(numerator, denominator) -%}
+    cast(cast({{ numerator }} as {{ kpi_number_type() }}) as {{ type_double() }})
+    / nullif(cast(cast({{ denominator }} as {{ kpi_number_type() }}) as {{ type_double() }}), 0)
+{%- endmacro %}
+
+
 {#- Rolls a per-row KPI base up to the grains written to kpi_values (docs/kpi_rules.md, "Grains"):
     always state x fiscal year, plus that grain refined by each dimension in `grains`, one at a time:
     'A' agency_id, 'C' category_code, 'V' supplier_id, 'M' fiscal_month. A NULL grain column means "all".
     The base relation has state_code, fiscal_year and the columns of the dimensions asked for, and
       - method 'ratio':  numerator and denominator columns (DECIMAL), value = sum / nullif(sum, 0);
       - method 'median': an elapsed_days column, value = its median, numerator = its sum, denominator = count.
+    `exclude_when` is a SQL condition on a base row (never NULL) that marks it as a data problem or an
+    unknown input (a negative duration, a channel the source does not give): such rows are left out of
+    numerator, denominator and median and counted in excluded_rows; without it, excluded_rows is NULL ("this
+    KPI excludes no rows by rule"). A cell whose rows are all excluded has NULL value: no_data, never 0.
+    For method 'median' the default is 'elapsed_days < 0': a cycle time cannot be negative, so a negative
+    one is a data problem (dates missing or swapped), not a fast process; pass exclude_when=false for a
+    duration that may be negative by meaning (a successor contract starting before its predecessor ends).
     Rates come from summed numerators and denominators at each grain, never from averaged rates.
     Rows whose refining dimension is NULL (e.g. a payment without a category) appear only in the coarser
     grains. -#}
-{% macro kpi_rollup(base, kpi_id, attribute_id, method='ratio', grains=['A', 'M']) -%}
+{% macro kpi_rollup(base, kpi_id, attribute_id, method='ratio', grains=['A', 'M'], exclude_when=none) -%}
     {%- set columns = {'A': 'agency_id', 'C': 'category_code', 'V': 'supplier_id', 'M': 'fiscal_month'} -%}
     {%- set grain_sets = [none] + grains -%}
+    {%- if exclude_when is none and method == 'median' -%}
+        {%- set exclude_when = 'elapsed_days < 0' -%}
+    {%- elif exclude_when is sameas false -%}
+        {%- set exclude_when = none -%}
+    {%- endif -%}
+    {%- set kept = 'not (' ~ exclude_when ~ ')' if exclude_when is not none else 'true' -%}
     {%- for grain in grain_sets %}
     select
         cast('{{ kpi_id }}' as {{ dbt.type_string() }}) as kpi_id,
@@ -89,14 +119,20 @@
         fiscal_year,
         {{ 'fiscal_month' if grain == 'M' else 'cast(null as int)' }} as fiscal_month,
         {%- if method == 'median' %}
-        cast(sum(elapsed_days) as decimal(38, 4)) as numerator,
-        cast(count(elapsed_days) as decimal(38, 4)) as denominator,
-        percentile_cont(0.5) within group (order by cast(elapsed_days as {{ type_double() }})) as value
+        cast(sum(case when {{ kept }} then elapsed_days end) as {{ kpi_number_type() }}) as numerator,
+        cast(count(case when {{ kept }} then elapsed_days end) as {{ kpi_number_type() }}) as denominator,
+        percentile_cont(0.5) within group (
+            order by case when {{ kept }} then cast(elapsed_days as {{ type_double() }}) end
+        ) as value,
         {%- else %}
-        cast(sum(numerator) as decimal(38, 4)) as numerator,
-        cast(sum(denominator) as decimal(38, 4)) as denominator,
-        cast(sum(numerator) as {{ type_double() }})
-        / nullif(cast(sum(denominator) as {{ type_double() }}), 0) as value
+        cast(sum(case when {{ kept }} then numerator end) as {{ kpi_number_type() }}) as numerator,
+        cast(sum(case when {{ kept }} then denominator end) as {{ kpi_number_type() }}) as denominator,
+        {{ kpi_ratio('sum(case when ' ~ kept ~ ' then numerator end)', 'sum(case when ' ~ kept ~ ' then denominator end)') }} as value,
+        {%- endif %}
+        {%- if exclude_when is not none %}
+        cast(count(case when {{ exclude_when }} then 1 end) as bigint) as excluded_rows
+        {%- else %}
+        cast(null as bigint) as excluded_rows
         {%- endif %}
     from {{ base }}
     {%- if grain %}
@@ -160,6 +196,7 @@ ranked_targets as (
         target_periods.fiscal_year,
         targets.target,
         targets.near_tolerance,
+        targets.on_tolerance,
         row_number() over (
             partition by target_periods.kpi_id, target_periods.state_code, target_periods.fiscal_year
             order by
@@ -181,7 +218,8 @@ applicable_targets as (
         state_code,
         fiscal_year,
         target,
-        coalesce(near_tolerance, 0) as near_tolerance
+        coalesce(near_tolerance, 0) as near_tolerance,
+        coalesce(on_tolerance, 0) as on_tolerance
     from ranked_targets
     where target_rank = 1
 ),
@@ -196,21 +234,26 @@ kpi_status as (
         {{ kpi_rows }}.supplier_id,
         {{ kpi_rows }}.fiscal_year,
         {{ kpi_rows }}.fiscal_month,
-        cast({{ kpi_rows }}.numerator as decimal(38, 4)) as numerator,
-        cast({{ kpi_rows }}.denominator as decimal(38, 4)) as denominator,
+        cast({{ kpi_rows }}.numerator as {{ kpi_number_type() }}) as numerator,
+        cast({{ kpi_rows }}.denominator as {{ kpi_number_type() }}) as denominator,
         cast({{ kpi_rows }}.value as {{ type_double() }}) as value,
+        cast({{ kpi_rows }}.excluded_rows as bigint) as excluded_rows,
         cast(applicable_targets.target as {{ type_double() }}) as target,
         case
             when {{ kpi_rows }}.value is null then 'no_data'
             when applicable_targets.target is null then 'no_target'
-            when definitions.direction = 'up' and {{ kpi_rows }}.value >= applicable_targets.target
+            when
+                definitions.direction = 'up'
+                and {{ kpi_rows }}.value >= applicable_targets.target - applicable_targets.on_tolerance
                 then 'on_target'
             when
                 definitions.direction = 'up'
                 and {{ kpi_rows }}.value >= applicable_targets.target - applicable_targets.near_tolerance
                 then 'near'
             when definitions.direction = 'up' then 'off'
-            when definitions.direction = 'down' and {{ kpi_rows }}.value <= applicable_targets.target
+            when
+                definitions.direction = 'down'
+                and {{ kpi_rows }}.value <= applicable_targets.target + applicable_targets.on_tolerance
                 then 'on_target'
             when
                 definitions.direction = 'down'

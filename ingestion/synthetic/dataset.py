@@ -247,14 +247,15 @@ def build(t) -> SimpleNamespace:
                              electronic=flag(iv["is_electronic"]), match=labels(iv["match_status"]))
     del iv, po_key
     pa = _get(t, "payments", ["payment_id", "state_code", "agency_id", "supplier_id", "invoice_id", "contract_id",
-                              "commodity_code", "payment_date", "amount"])
+                              "commodity_code", "payment_date", "amount", "discount_taken"])
     ds.pay = SimpleNamespace(id=ids(pa["payment_id"]), id_rank=rank(pa["payment_id"]),
                              state=codes(pa["state_code"], ds.state_codes),
                              agency=codes(pa["agency_id"], ds.agency_ids), supplier=codes(pa["supplier_id"], ds.supplier_ids),
                              invoice=index_of(pa["invoice_id"], inv_key),
                              invoice_code=dense_code(pa["invoice_id"]),
                              contract=index_of(pa["contract_id"], ct["contract_id"]), comm=comm(pa["commodity_code"]),
-                             date=days(pa["payment_date"]), amount=cents(pa["amount"]))
+                             date=days(pa["payment_date"]), amount=cents(pa["amount"]),
+                             discount=cents(pa["discount_taken"]))
     del pa, inv_key
     cs = _get(t, "coop_sales", ["master_contract_id", "state_code", "customer_type", "invoice_date", "total"])
     ds.coop = SimpleNamespace(master=index_of(cs["master_contract_id"], ct["contract_id"]),

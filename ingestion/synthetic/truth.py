@@ -153,9 +153,10 @@ def compute_kpis(ds: SimpleNamespace) -> list[dict]:
               pay.amount[m], money=True)
 
     # 3.2 small-order rate
-    m = po.status != "cancelled"
+    # a PO with no threshold in force on its date cannot be judged small or not: left out
     t = threshold(ds, "small_purchase", po.state, po.date)
-    small = (t >= 0) & (po.total < t)
+    m = (po.status != "cancelled") & (t >= 0)
+    small = po.total < t
     out.ratio("3.2", po.state[m], po.agency[m], po.date[m], small[m].astype(np.int64),
               np.ones(m.sum(), dtype=np.int64), money=False)
 
@@ -192,7 +193,14 @@ def compute_kpis(ds: SimpleNamespace) -> list[dict]:
     first = first_positive_payment(ds)
     m = first >= 0
     out.median("7.2", inv.state[m], inv.agency[m], first[m], (first - inv.received)[m])
-    out.ratio("7.3", inv.state[m], inv.agency[m], first[m], (first <= inv.due)[m].astype(np.int64),
+    # 7.3: paid in full by the due date (net of refunds, discount taken counting); an unknown due date
+    # cannot be judged and is left out
+    paid_by_due = np.zeros(len(inv.date), dtype=np.int64)
+    pm = (pay.invoice >= 0) & (pay.date != NULL_DATE)
+    pm[pm] = pay.date[pm] <= inv.due[pay.invoice[pm]]
+    np.add.at(paid_by_due, pay.invoice[pm], pay.amount[pm] + pay.discount[pm])
+    m = m & (inv.due != NULL_DATE)
+    out.ratio("7.3", inv.state[m], inv.agency[m], first[m], (paid_by_due >= inv.amount)[m].astype(np.int64),
               np.ones(m.sum(), dtype=np.int64), money=False)
 
     # 7.4 first-pass match rate

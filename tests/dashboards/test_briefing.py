@@ -114,8 +114,12 @@ def build_snapshot(path: Path) -> Path:
                         [(k, a, ATTRIBUTES[a - 1], f"KPI {k}") for k, a in kpis])
         con.execute("""CREATE TABLE kpi_values (kpi_id VARCHAR, attribute_id INTEGER, state_code VARCHAR,
             agency_id VARCHAR, category_code VARCHAR, supplier_id VARCHAR, fiscal_year INTEGER, fiscal_month INTEGER,
-            numerator DECIMAL(38, 4), denominator DECIMAL(38, 4), value DOUBLE, target DOUBLE, status VARCHAR)""")
-        con.executemany(f"INSERT INTO kpi_values VALUES ({', '.join('?' * 13)})", KPI_VALUES)
+            numerator DECIMAL(38, 8), denominator DECIMAL(38, 8), value DOUBLE, excluded_rows BIGINT, target DOUBLE,
+            status VARCHAR)""")
+        con.executemany(
+            "INSERT INTO kpi_values (kpi_id, attribute_id, state_code, agency_id, category_code, supplier_id,"
+            f" fiscal_year, fiscal_month, numerator, denominator, value, target, status) VALUES ({', '.join('?' * 13)})",
+            KPI_VALUES)
         con.execute("""CREATE TABLE savings (method VARCHAR, method_label VARCHAR, baseline_kind VARCHAR, basis VARCHAR,
             savings_stage VARCHAR, state_code VARCHAR, agency_id VARCHAR, category_code VARCHAR, fiscal_year INTEGER,
             baseline_amount DECIMAL(38, 4), actual_amount DECIMAL(38, 4), savings_amount DECIMAL(38, 4),

@@ -283,7 +283,8 @@ def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
         pl.max_horizontal("end_date", "new_end_date").alias("eff_end"))
     pay = _read(landing, "payments", bad).select(
         "payment_id", "state_code", "agency_id", "invoice_id", "contract_id", "commodity_code",
-        pl.col("payment_date").str.to_date(), pl.col("amount").cast(money)
+        pl.col("payment_date").str.to_date(), pl.col("amount").cast(money),
+        pl.col("discount_taken").cast(money).fill_null(zero)
     ).join(states, on="state_code").with_columns(_fy("payment_date")).join(comm, on="commodity_code", how="left")
     parts = []
 
@@ -327,7 +328,13 @@ def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
             g = g.with_columns(pl.lit(None, dtype=pl.Utf8).alias("agency_id"))
         out72.append(g.select("state_code", "agency_id", "fiscal_year", "numerator", "denominator", "value_f"))
     parts.append(pl.concat(out72).with_columns(pl.lit("7.2").alias("kpi_id")))
-    count_kpi(ip, "7.3", pl.col("first_pay") <= pl.col("due_date"))
+    # 7.3: paid in full by the due date (payments dated up to it, net of refunds, plus the discount taken);
+    # an invoice without a due date is left out
+    paid_by_due = pay.filter(pl.col("invoice_id").is_not_null()).join(
+        inv.select("invoice_id", "due_date"), on="invoice_id").filter(pl.col("payment_date") <= pl.col("due_date")) \
+        .group_by("invoice_id").agg((pl.col("amount") + pl.col("discount_taken")).sum().alias("paid_by_due"))
+    count_kpi(ip.filter(pl.col("due_date").is_not_null()).join(paid_by_due, on="invoice_id", how="left"), "7.3",
+              pl.col("paid_by_due").fill_null(zero) >= pl.col("amount").cast(money))
     count_kpi(inv.filter(pl.col("po_id").is_not_null()
                          & pl.col("match_status").is_in(["first_pass", "after_exception", "unmatched"]))
               .with_columns(_fy("received_date")), "7.4", pl.col("match_status") == "first_pass")
@@ -342,7 +349,8 @@ def _recompute(landing: Path, truth: Path) -> pl.DataFrame:
     t_in_force = po.select("po_id", "state_code", "po_date").join(thr, on="state_code").filter(
         (pl.col("effective_from") <= pl.col("po_date")) & (pl.col("po_date") <= pl.col("effective_to"))
     ).select("po_id", "t")
-    live = po.filter(pl.col("status") != "cancelled").join(t_in_force, on="po_id", how="left")
+    # a PO with no threshold in force cannot be judged small or not: left out
+    live = po.filter(pl.col("status") != "cancelled").join(t_in_force, on="po_id", how="inner")
     count_kpi(live, "3.2", pl.col("total_amount") < pl.col("t"))
     earliest = inv.filter(pl.col("po_id").is_not_null()).group_by("po_id").agg(pl.col("invoice_date").min().alias("e"))
     count_kpi(po.join(earliest, on="po_id"), "12.3", pl.col("po_date") > pl.col("e"))

@@ -22,8 +22,8 @@ CREATE TABLE marts.fct_payments (
 KPI_VALUES_DDL = """
 CREATE TABLE kpi.kpi_values (
     kpi_id VARCHAR, attribute_id INTEGER, state_code VARCHAR, agency_id VARCHAR, category_code VARCHAR,
-    supplier_id VARCHAR, fiscal_year INTEGER, fiscal_month INTEGER, numerator DECIMAL(38, 4),
-    denominator DECIMAL(38, 4), value DOUBLE, target DOUBLE, status VARCHAR
+    supplier_id VARCHAR, fiscal_year INTEGER, fiscal_month INTEGER, numerator DECIMAL(38, 8),
+    denominator DECIMAL(38, 8), value DOUBLE, excluded_rows BIGINT, target DOUBLE, status VARCHAR
 )"""
 
 KPI_DEFINITIONS_DDL = """
@@ -84,7 +84,10 @@ def write_kpis(path: Path, values=KPI_VALUES, definitions=KPI_DEFINITIONS, schem
         if definitions:
             con.executemany(f"INSERT INTO {schema}.kpi_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", definitions)
         if values:
-            con.executemany(f"INSERT INTO {schema}.kpi_values VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            con.executemany(
+                f"INSERT INTO {schema}.kpi_values (kpi_id, attribute_id, state_code, agency_id, category_code,"
+                " supplier_id, fiscal_year, fiscal_month, numerator, denominator, value, target, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
     finally:
         con.close()
 

@@ -118,9 +118,10 @@ no_data_rows as (
         cast(null as {{ dbt.type_string() }}) as supplier_id,
         state_years.fiscal_year,
         cast(null as int) as fiscal_month,
-        cast(null as decimal(38, 4)) as numerator,
-        cast(null as decimal(38, 4)) as denominator,
-        cast(null as {{ type_double() }}) as value
+        cast(null as {{ kpi_number_type() }}) as numerator,
+        cast(null as {{ kpi_number_type() }}) as denominator,
+        cast(null as {{ type_double() }}) as value,
+        cast(null as bigint) as excluded_rows
     from state_years
     cross join definitions
     left join state_year_rows

@@ -1,6 +1,8 @@
 {#- One row per invoice (invoice_id) with its payment outcome. The first positive payment is the earliest
     payment with amount > 0 naming the invoice (ties: lowest payment_id), as in KPI 7.2 (docs/kpi_rules.md):
-    a refund or void never counts as paying. Its fiscal period is the paying state's (fct_payments).
+    a refund or void never counts as paying. On time (KPI 7.3) means paid in full by the due date: the
+    payment lines dated on or before it, net of refunds, plus the discount taken, reach the invoice amount;
+    a first instalment on time does not make the invoice paid on time. Its fiscal period is the paying state's (fct_payments).
     The invoice's fiscal period is that of received_date in the invoice state's calendar.
     Commodity: the commodity of the invoiced PO's lowest-numbered line, else that of the first positive
     payment (invoices carry no lines); it decides whether the invoice is PO-exempt (KPI 7.5).
@@ -77,6 +79,19 @@ payment_totals as (
     group by invoice_id
 ),
 
+paid_by_due_date as (
+    -- what the invoice had been paid by its due date: every payment line dated on or before it, net of
+    -- refunds and voids, with the prompt-payment discount taken counting as paid (KPI 7.3)
+    select
+        payments.invoice_id,
+        sum(payments.amount + coalesce(payments.discount_taken, 0)) as paid_by_due_date
+    from payments
+    inner join invoices
+        on payments.invoice_id = invoices.invoice_id
+    where payments.payment_date <= invoices.due_date
+    group by payments.invoice_id
+),
+
 joined as (
     select
         invoices.invoice_id,
@@ -105,7 +120,8 @@ joined as (
         payment_totals.payment_count,
         payment_totals.amount_paid,
         payment_totals.discount_taken,
-        payment_totals.interest_paid
+        payment_totals.interest_paid,
+        paid_by_due_date.paid_by_due_date
     from invoices
     left join states
         on invoices.state_code = states.state_code
@@ -117,6 +133,8 @@ joined as (
         on invoices.invoice_id = first_payments.invoice_id
     left join payment_totals
         on invoices.invoice_id = payment_totals.invoice_id
+    left join paid_by_due_date
+        on invoices.invoice_id = paid_by_due_date.invoice_id
 ),
 
 final as (
@@ -148,8 +166,14 @@ final as (
         joined.first_payment_fiscal_year,
         joined.first_payment_fiscal_month,
         {{ dbt.datediff('joined.received_date', 'joined.first_payment_date', 'day') }} as days_to_pay,
+        -- paid in full (net of refunds, discount taken counting) by the due date; NULL when not paid at all,
+        -- or when the due date or the amount is unknown (unknown is not late)
         case
-            when joined.first_payment_date is not null then joined.first_payment_date <= joined.due_date
+            when
+                joined.first_payment_date is not null
+                and joined.due_date is not null
+                and joined.amount is not null
+                then coalesce(joined.paid_by_due_date, 0) >= joined.amount
         end as is_paid_on_time,
         coalesce(joined.payment_count, 0) as payment_count,
         cast(coalesce(joined.amount_paid, 0) as decimal(18, 2)) as amount_paid,

@@ -37,8 +37,9 @@ final as (
         fiscal_year,
         fiscal_month,
         numerator,
-        cast(1 as decimal(38, 4)) as denominator,
-        cast(numerator as {{ type_double() }}) as value
+        cast(1 as {{ kpi_number_type() }}) as denominator,
+        cast(numerator as {{ type_double() }}) as value,
+        excluded_rows
     from rolled_up
 )
 

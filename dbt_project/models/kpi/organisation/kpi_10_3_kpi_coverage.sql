@@ -74,23 +74,17 @@ final as (
         cast(null as {{ dbt.type_string() }}) as supplier_id,
         with_data.fiscal_year,
         cast(null as int) as fiscal_month,
-        cast(with_data.kpis_with_data as decimal(38, 4)) as numerator,
+        cast(with_data.kpis_with_data as {{ kpi_number_type() }}) as numerator,
         cast(
             case
                 when with_data.agency_id is null then defined_counts.state_defined
                 else defined_counts.agency_defined
-            end as decimal(38, 4)
+            end as {{ kpi_number_type() }}
         ) as denominator,
-        cast(with_data.kpis_with_data as {{ type_double() }})
-        / nullif(
-            cast(
-                case
-                    when with_data.agency_id is null then defined_counts.state_defined
-                    else defined_counts.agency_defined
-                end as {{ type_double() }}
-            ),
-            0
-        ) as value
+        {{ kpi_ratio('with_data.kpis_with_data',
+            'case when with_data.agency_id is null then defined_counts.state_defined'
+            ~ ' else defined_counts.agency_defined end') }} as value,
+        cast(null as bigint) as excluded_rows
     from with_data
     cross join defined_counts
 )

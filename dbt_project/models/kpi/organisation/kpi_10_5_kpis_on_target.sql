@@ -33,9 +33,10 @@ final as (
         cast(null as {{ dbt.type_string() }}) as supplier_id,
         fiscal_year,
         cast(null as int) as fiscal_month,
-        cast(kpis_on_target as decimal(38, 4)) as numerator,
-        cast(kpis_judged as decimal(38, 4)) as denominator,
-        cast(kpis_on_target as {{ type_double() }}) / nullif(cast(kpis_judged as {{ type_double() }}), 0) as value
+        cast(kpis_on_target as {{ kpi_number_type() }}) as numerator,
+        cast(kpis_judged as {{ kpi_number_type() }}) as denominator,
+        {{ kpi_ratio('kpis_on_target', 'kpis_judged') }} as value,
+        cast(null as bigint) as excluded_rows
     from judged
 )
 

@@ -1,6 +1,6 @@
 {#- KPI 2.2: distinct (resolved) suppliers paid / (addressable purchases in USD millions), per grain: a
     distinct count does not add up, so each grain is counted on its own (macro kpi_grain_expand). numerator
-    = the supplier count, denominator = spend / 1e6. Grains: state, agency and category x fiscal year. -#}
+    = the supplier count, denominator = spend / 1e6 (exact: 8 decimals). Grains: state, agency and category x fiscal year. -#}
 with
 
 payments as (
@@ -56,10 +56,13 @@ final as (
         supplier_id,
         fiscal_year,
         fiscal_month,
-        cast(supplier_count as decimal(38, 4)) as numerator,
-        cast(cast(spend as {{ type_double() }}) / 1000000 as decimal(38, 4)) as denominator,
-        cast(supplier_count as {{ type_double() }})
-        / nullif(cast(spend as {{ type_double() }}) / 1000000, 0) as value
+        cast(supplier_count as {{ kpi_number_type() }}) as numerator,
+        -- spend in USD millions, exact: cents x 1e-6 has 8 decimals
+        cast(cast(spend as decimal(30, 2)) * cast(0.000001 as decimal(7, 6)) as {{ kpi_number_type() }})
+            as denominator,
+        {{ kpi_ratio('supplier_count', 'cast(spend as decimal(30, 2)) * cast(0.000001 as decimal(7, 6))') }}
+            as value,
+        cast(null as bigint) as excluded_rows
     from counted
 )
 

@@ -1,8 +1,14 @@
-{#- KPI 2.3: Herfindahl-Hirschman index of addressable purchases over (resolved) suppliers:
-    sum over suppliers of (100 x supplier share)^2, 0..10000 (above 1800 = highly concentrated). Written as
-    numerator = 10000 x sum(supplier spend^2), denominator = (sum of spend)^2, so value = numerator /
-    denominator; each grain is computed on its own (shares do not add up). Grains: state and category x
-    fiscal year. Payments whose supplier record does not resolve are left out. -#}
+{#- KPI 2.3: supplier concentration within a category, as a Herfindahl-Hirschman index of addressable
+    purchases over (resolved) suppliers: sum over suppliers of (100 x supplier share of the category's
+    spend)^2, 0..10000 (above 1800 = highly concentrated). Concentration means "how few suppliers a buyer of
+    this category can turn to": an HHI over all of a state's spend mixes unrelated markets and reads
+    "unconcentrated" while most categories are not.
+    - state x category x fiscal year: numerator = 10000 x sum(supplier spend^2), denominator = (category
+      spend)^2, value = numerator / denominator;
+    - state x fiscal year: the spend-weighted mean of the category indices: numerator = sum over
+      categories of (category spend x category HHI), denominator = sum of category spend.
+    Payments without a category or whose supplier record does not resolve cannot be placed in a market: they
+    are left out and counted in excluded_rows of the state x fiscal year row. -#}
 with
 
 payments as (
@@ -21,42 +27,31 @@ purchases as (
         fiscal_year is not null
         and amount > 0
         and is_addressable
-        and supplier_key is not null
-),
-
-expanded as (
-    {{ kpi_grain_expand('purchases', ['C'], ['supplier_key', 'amount']) }}
 ),
 
 supplier_spend as (
     select
         state_code,
-        agency_id,
         category_code,
-        supplier_id,
         fiscal_year,
-        fiscal_month,
         supplier_key,
         cast(sum(amount) as decimal(38, 2)) as spend
-    from expanded
+    from purchases
+    where
+        category_code is not null
+        and supplier_key is not null
     group by
         state_code,
-        agency_id,
         category_code,
-        supplier_id,
         fiscal_year,
-        fiscal_month,
         supplier_key
 ),
 
-concentration as (
+categories as (
     select
         state_code,
-        agency_id,
         category_code,
-        supplier_id,
         fiscal_year,
-        fiscal_month,
         -- exact DECIMAL: a sum of doubles depends on the order of a parallel aggregation, and the published
         -- numerator must be the same on every run
         sum(cast(spend * spend as decimal(38, 4))) as spend_squares,
@@ -64,11 +59,71 @@ concentration as (
     from supplier_spend
     group by
         state_code,
-        agency_id,
         category_code,
-        supplier_id,
+        fiscal_year
+),
+
+category_rows as (
+    select
+        state_code,
+        category_code,
         fiscal_year,
-        fiscal_month
+        cast(10000 * spend_squares as {{ kpi_number_type() }}) as numerator,
+        cast(spend * spend as {{ kpi_number_type() }}) as denominator,
+        -- 10000 x (a / b) rather than (10000 a) / b: a <= b, so the double quotient is at most 1 and the
+        -- index at most 10000
+        10000 * (
+            cast(spend_squares as {{ type_double() }}) / nullif(cast(spend * spend as {{ type_double() }}), 0)
+        ) as value,
+        cast(0 as bigint) as excluded_rows
+    from categories
+),
+
+excluded as (
+    select
+        state_code,
+        fiscal_year,
+        count(case when category_code is null or supplier_key is null then 1 end) as excluded_rows
+    from purchases
+    group by
+        state_code,
+        fiscal_year
+),
+
+weighted as (
+    select
+        state_code,
+        fiscal_year,
+        -- category spend x category HHI = 10000 x sum(supplier spend^2) / category spend
+        sum(cast(10000 * spend_squares / spend as {{ kpi_number_type() }})) as weighted_index,
+        sum(spend) as spend
+    from categories
+    group by
+        state_code,
+        fiscal_year
+),
+
+state_rows as (
+    select
+        excluded.state_code,
+        cast(null as {{ dbt.type_string() }}) as category_code,
+        excluded.fiscal_year,
+        cast(weighted.weighted_index as {{ kpi_number_type() }}) as numerator,
+        cast(weighted.spend as {{ kpi_number_type() }}) as denominator,
+        -- a mean of indices of at most 10000; least() absorbs the rounding of the 8-decimal numerator
+        least(10000, {{ kpi_ratio('weighted.weighted_index', 'weighted.spend') }}) as value,
+        cast(excluded.excluded_rows as bigint) as excluded_rows
+    from excluded
+    left join weighted
+        on
+            excluded.state_code = weighted.state_code
+            and excluded.fiscal_year = weighted.fiscal_year
+),
+
+concentration as (
+    select * from state_rows
+    union all
+    select * from category_rows
 ),
 
 final as (
@@ -76,15 +131,15 @@ final as (
         cast('2.3' as {{ dbt.type_string() }}) as kpi_id,
         cast(2 as int) as attribute_id,
         state_code,
-        agency_id,
+        cast(null as {{ dbt.type_string() }}) as agency_id,
         category_code,
-        supplier_id,
+        cast(null as {{ dbt.type_string() }}) as supplier_id,
         fiscal_year,
-        fiscal_month,
-        cast(10000 * spend_squares as decimal(38, 4)) as numerator,
-        cast(spend * spend as decimal(38, 4)) as denominator,
-        cast(10000 * spend_squares as {{ type_double() }})
-        / nullif(cast(spend * spend as {{ type_double() }}), 0) as value
+        cast(null as int) as fiscal_month,
+        numerator,
+        denominator,
+        value,
+        excluded_rows
     from concentration
 )
 

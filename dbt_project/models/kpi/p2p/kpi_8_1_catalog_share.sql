@@ -1,7 +1,7 @@
 {#- KPI 8.1: PO line amount bought through the catalog or punch-out channel / PO line amount, over lines
     with line_amount > 0 of POs that are not cancelled and whose channel is known: a PO whose export does
-    not say how it was placed counts neither way (unknown is not "not catalog"), so a source without
-    channels gives no_data. Period: po_date; category: the line's. -#}
+    not say how it was placed counts neither way (unknown is not "not catalog") and is counted in
+    excluded_rows, so a source without channels gives no_data. Period: po_date; category: the line's. -#}
 with
 
 po_lines as (
@@ -15,6 +15,7 @@ base as (
         category_code,
         fiscal_year,
         fiscal_month,
+        channel,
         case
             when is_catalog_channel then line_amount
             else cast(0 as decimal(18, 2))
@@ -25,11 +26,10 @@ base as (
         fiscal_year is not null
         and line_amount > 0
         and po_status != 'cancelled'
-        and channel is not null
 ),
 
 final as (
-    {{ kpi_rollup('base', '8.1', 8, method='ratio', grains=['A', 'C', 'M']) }}
+    {{ kpi_rollup('base', '8.1', 8, method='ratio', grains=['A', 'C', 'M'], exclude_when='channel is null') }}
 )
 
 select * from final

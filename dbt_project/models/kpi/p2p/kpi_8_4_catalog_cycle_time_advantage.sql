@@ -83,7 +83,9 @@ differences as (
         grain_keys.supplier_id,
         grain_keys.fiscal_year,
         grain_keys.fiscal_month,
-        other_medians.value - catalog_medians.value as median_difference
+        other_medians.value - catalog_medians.value as median_difference,
+        -- negative requisition-to-PO days are left out of both medians (kpi_rollup) and counted here
+        coalesce(catalog_medians.excluded_rows, 0) + coalesce(other_medians.excluded_rows, 0) as excluded_rows
     from grain_keys
     left join catalog_medians
         on
@@ -111,10 +113,11 @@ final as (
         supplier_id,
         fiscal_year,
         fiscal_month,
-        -- medians are whole or half days: exact in decimal(38, 4)
-        cast(median_difference as decimal(38, 4)) as numerator,
-        case when median_difference is not null then cast(1 as decimal(38, 4)) end as denominator,
-        median_difference as value
+        -- medians are whole or half days: exact
+        cast(median_difference as {{ kpi_number_type() }}) as numerator,
+        case when median_difference is not null then cast(1 as {{ kpi_number_type() }}) end as denominator,
+        median_difference as value,
+        cast(excluded_rows as bigint) as excluded_rows
     from differences
 )
 

@@ -21,7 +21,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '2.5', 2, method='median', grains=['A', 'C']) }}
+    {{ kpi_rollup('base', '2.5', 2, method='median', grains=['A', 'C'], exclude_when=false) }}
 )
 
 select * from final

@@ -1,6 +1,8 @@
 {#- KPI 8.3: solicitations with electronic submission / solicitations. Every solicitation counts, whatever
-    its status (a cancelled tender was still published with its submission channel). Period: issue_date;
-    state and agency are the solicitation's. -#}
+    its status (a cancelled tender was still published with its submission channel). A solicitation whose
+    export does not say how responses were received (is_electronic_submission NULL) is left out and counted
+    in excluded_rows: unknown is not "paper", so a source without the flag gives no_data, never 0. Period:
+    issue_date; state and agency are the solicitation's. -#}
 with
 
 solicitations as (
@@ -12,6 +14,7 @@ base as (
         state_code,
         agency_id,
         fiscal_year,
+        is_electronic_submission,
         cast(case when is_electronic_submission then 1 else 0 end as decimal(18, 0)) as numerator,
         cast(1 as decimal(18, 0)) as denominator
     from solicitations
@@ -21,7 +24,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '8.3', 8, method='ratio', grains=['A']) }}
+    {{ kpi_rollup('base', '8.3', 8, method='ratio', grains=['A'], exclude_when='is_electronic_submission is null') }}
 )
 
 select * from final
