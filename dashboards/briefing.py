@@ -245,6 +245,12 @@ def _savings(sd: _StateData, categories: pd.DataFrame, fiscal_year: int) -> str:
     <tbody>{''.join(rows)}
     </tbody>
   </table>"""
+        flagged = s[s["flagged_lines_count"] > 0]
+        if not flagged.empty:
+            methods += f"""
+  <p class="note flagged">Left out of these figures: {_e(fmt.money(flagged["flagged_savings_amount"].sum()))} of
+  savings on {_e(fmt.count(flagged["flagged_lines_count"].sum()))} award(s) whose solicitation is flagged as a bid
+  price anomaly (red flag RF10): the bid they are measured against is itself suspect.</p>"""
     if categories.empty:
         top = '<p class="empty">No savings by category for this fiscal year.</p>'
     else:

@@ -188,7 +188,8 @@ def savings_by_method(path: Path, f: Filters) -> pd.DataFrame:
                sum(baseline_amount) AS baseline_amount, sum(actual_amount) AS actual_amount,
                sum(savings_amount) AS savings_amount,
                sum(savings_amount) / nullif(sum(baseline_amount), 0) AS savings_rate,
-               sum(lines_count) AS lines_count
+               sum(lines_count) AS lines_count,
+               sum(flagged_savings_amount) AS flagged_savings_amount, sum(flagged_lines_count) AS flagged_lines_count
         FROM main.savings
         WHERE state_code = ? AND agency_id IS NOT DISTINCT FROM ? AND category_code IS NOT DISTINCT FROM ?
           AND fiscal_year IS NOT NULL  -- the rows without a year are all-years totals, another grain

@@ -39,12 +39,21 @@ else:
         width="stretch",
     )
 
+    flagged = year[year["flagged_lines_count"] > 0]
+    if not flagged.empty:
+        st.warning(
+            f"{fmt.money(flagged['flagged_savings_amount'].sum())} of savings on "
+            f"{fmt.count(flagged['flagged_lines_count'].sum())} award(s) are left out of the figures above: the "
+            "award's solicitation is flagged as a bid price anomaly (red flag RF10, see Compliance), so the bid "
+            "the savings are measured against is itself suspect. They are listed in the table below.")
+
     st.subheader(f"By method, FY {f.fiscal_year}")
     display = pd.DataFrame({
         "Method": year["method_label"], "Baseline": year["baseline_kind"].str.replace("_", " "),
         "Stage": year["savings_stage"], "Baseline amount": year["baseline_amount"].map(fmt.money),
         "Actual amount": year["actual_amount"].map(fmt.money), "Savings": year["savings_amount"].map(fmt.money),
         "Savings rate": year["savings_rate"].map(fmt.pct), "Lines": year["lines_count"].map(fmt.count),
+        "Left out as price anomalies": year["flagged_savings_amount"].map(fmt.money),
     })
     ui.table(ctx, display, "savings_by_method", export=year)
 

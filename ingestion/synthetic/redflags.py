@@ -155,7 +155,9 @@ def compute_anomalies(ds: SimpleNamespace, params: dict[str, dict[str, Decimal]]
     w = int(p["RF01"]["window_days"])
     t_small = threshold(ds, "small_purchase", po.state, po.date)
     t_pcard = threshold(ds, "pcard_single", po.state, po.date)
-    cand = np.flatnonzero(live & (po_cat >= 0) & (po.agency >= 0) & (po.supplier >= 0))
+    # a release against a competitively awarded contract is never grouped
+    release = (po.contract >= 0) & np.isin(ds.con.method[np.maximum(po.contract, 0)], COMPETITIVE)
+    cand = np.flatnonzero(live & (po_cat >= 0) & (po.agency >= 0) & (po.supplier >= 0) & ~release)
     if len(cand):
         gid = _group_ids(po.agency[cand], po.supplier[cand], po_cat[cand], pcard[cand].astype(np.int64))
         order = np.lexsort((po.date[cand], gid))

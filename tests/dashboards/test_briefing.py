@@ -123,9 +123,12 @@ def build_snapshot(path: Path) -> Path:
         con.execute("""CREATE TABLE savings (method VARCHAR, method_label VARCHAR, baseline_kind VARCHAR, basis VARCHAR,
             savings_stage VARCHAR, state_code VARCHAR, agency_id VARCHAR, category_code VARCHAR, fiscal_year INTEGER,
             baseline_amount DECIMAL(38, 4), actual_amount DECIMAL(38, 4), savings_amount DECIMAL(38, 4),
-            savings_rate DOUBLE, lines_count BIGINT)""")
+            savings_rate DOUBLE, lines_count BIGINT, flagged_savings_amount DECIMAL(38, 4) DEFAULT 0,
+            flagged_lines_count BIGINT DEFAULT 0)""")
         con.executemany(
-            f"INSERT INTO savings VALUES ({', '.join('?' * 14)})",
+            "INSERT INTO savings (method, method_label, baseline_kind, basis, savings_stage, state_code, agency_id,"
+            " category_code, fiscal_year, baseline_amount, actual_amount, savings_amount, savings_rate, lines_count)"
+            f" VALUES ({', '.join('?' * 14)})",
             [(m, LABELS[m][0], k, b, LABELS[m][1], s, a, c, y, base, base - sav, sav, sav / base, 1)
              for m, k, b, s, a, c, y, base, sav in SAVINGS])
         con.execute("CREATE TABLE dim_commodity AS SELECT * FROM (VALUES " + ", ".join("(?, ?)" for _ in CATEGORIES)

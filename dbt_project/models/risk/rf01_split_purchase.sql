@@ -4,8 +4,12 @@
     PO of G(p) is flagged. Pcard: T = pcard_single, W = 0 (same day); other: T = small_purchase,
     W = window_days. T is the threshold in force on p.po_date in the PO's state. A PO whose lowest-numbered
     line has no known commodity code has no category and is never grouped (docs/kpi_rules.md: category is
-    NULL for a code not in commodity_codes). A PO in several qualifying groups is reported once, with the
-    group of the earliest anchor (po_date, po_id). -#}
+    NULL for a code not in commodity_codes). A release against a competitively awarded contract (the PO
+    cites a contract whose procurement_method is competitive: open or selective) is not a split purchase:
+    the competition happened when the contract was awarded, and repeated small releases are how such a
+    contract is used; those POs are never grouped. A PO citing a contract of unknown or non-competitive
+    method still is. A PO in several qualifying groups is reported once, with the group of the earliest
+    anchor (po_date, po_id). -#}
 with
 
 purchase_orders as (
@@ -22,6 +26,14 @@ commodity_codes as (
 
 thresholds as (
     select * from {{ ref('stg_raw__purchase_thresholds') }}
+),
+
+contracts as (
+    select * from {{ ref('stg_raw__contracts') }}
+),
+
+procurement_methods as (
+    select * from {{ ref('dim_procurement_method') }}
 ),
 
 rule_parameters as (
@@ -63,13 +75,20 @@ orders as (
         on ranked_lines.commodity_code = commodity_codes.commodity_code
     left join rule_parameters
         on purchase_orders.state_code = rule_parameters.state_code
+    left join contracts
+        on purchase_orders.contract_id = contracts.contract_id
+    left join procurement_methods
+        on contracts.procurement_method = procurement_methods.procurement_method
     left join thresholds
         on {{ red_flag_threshold_in_force(
             'thresholds',
             "case when purchase_orders.channel = 'pcard' then 'pcard_single' else 'small_purchase' end",
             'purchase_orders.state_code',
             'purchase_orders.po_date') }}
-    where purchase_orders.status != 'cancelled'
+    where
+        purchase_orders.status != 'cancelled'
+        -- releases against a competitively awarded contract
+        and not coalesce(procurement_methods.is_competitive, false)
 ),
 
 -- Members of G(p) lie 0..W days after p, W <= max_window, so when days are cut into buckets of

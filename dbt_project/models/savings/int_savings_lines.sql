@@ -2,7 +2,8 @@
     model and the savings KPIs. Every row carries the method, the kind of baseline, the basis (hard,
     avoidance or list_price), the stage (projected at award, realised on purchases) and
     baseline_amount - actual_amount = savings_amount (USD, negative = the buyer paid more than the
-    baseline). Taxes and shipping are not in the data (no tax or freight lines), so nothing is excluded
+    baseline), and price_anomaly_rule: 'RF10' when the line's award comes from a solicitation that red flag
+    RF10 marks as a bid price anomaly (headline savings leave such lines out and show them apart). Taxes and shipping are not in the data (no tax or freight lines), so nothing is excluded
     for them. Methods (KPI_CATALOGUE.md "Savings: methods and pitfalls"; the yml describes each):
       list_price_discount             cooperative sales-report lines: (list - contract price) x quantity,
                                       credits and returns negative;
@@ -46,6 +47,19 @@ awards as (
 
 bids as (
     select * from {{ ref('stg_raw__bids') }}
+),
+
+bid_price_anomalies as (
+    select * from {{ ref('rf10_bid_price_anomaly') }}
+),
+
+-- awards whose solicitation red flag RF10 marks as a bid price anomaly: the bids their savings are measured
+-- against are themselves suspect, so their savings lines are kept apart from the headline
+flagged_awards as (
+    select distinct awards.award_id
+    from awards
+    inner join bid_price_anomalies
+        on awards.solicitation_id = bid_price_anomalies.entity_id
 ),
 
 -- list-price discount ------------------------------------------------------------------------------------
@@ -326,6 +340,15 @@ unioned as (
     select * from maverick_leakage
 ),
 
+flagged_lines as (
+    select
+        unioned.*,
+        flagged_awards.award_id as flagged_award_id
+    from unioned
+    left join flagged_awards
+        on unioned.award_id = flagged_awards.award_id
+),
+
 final as (
     select
         cast(method as {{ dbt.type_string() }}) as method,
@@ -354,8 +377,10 @@ final as (
         cast(quantity as decimal(18, 4)) as quantity,
         baseline_amount,
         actual_amount,
-        cast(baseline_amount - actual_amount as decimal(38, 4)) as savings_amount
-    from unioned
+        cast(baseline_amount - actual_amount as decimal(38, 4)) as savings_amount,
+        cast(case when flagged_award_id is not null then 'RF10' end as {{ dbt.type_string() }})
+            as price_anomaly_rule
+    from flagged_lines
     where
         fiscal_year is not null
         and state_code is not null

@@ -23,6 +23,8 @@ negotiated as (
     where
         method = 'negotiated_vs_baseline'
         and savings_amount > 0
+        -- an award flagged as a bid price anomaly (RF10) is not in the headline
+        and price_anomaly_rule is null
 ),
 
 realised as (
@@ -30,7 +32,9 @@ realised as (
         award_id,
         sum(savings_amount) as realised_savings
     from savings_lines
-    where method = 'realised_in_payments'
+    where
+        price_anomaly_rule is null
+        and method = 'realised_in_payments'
     group by award_id
 ),
 

@@ -15,6 +15,7 @@ base as (
         agency_id,
         category_code,
         fiscal_year,
+        price_anomaly_rule,
         savings_amount as numerator,
         baseline_amount as denominator
     from savings_lines
@@ -22,7 +23,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '4.3', 4, method='ratio', grains=['A', 'C']) }}
+    {{ kpi_rollup('base', '4.3', 4, method='ratio', grains=['A', 'C'], exclude_when='price_anomaly_rule is not null') }}
 )
 
 select * from final

@@ -27,7 +27,9 @@ negotiated as (
         fiscal_year,
         savings_amount
     from savings_lines
-    where method = 'negotiated_vs_baseline'
+    where
+        price_anomaly_rule is null
+        and method = 'negotiated_vs_baseline'
 ),
 
 savings_years as (

@@ -4,7 +4,9 @@
     method x baseline_kind x state_code x agency_id x category_code x fiscal_year, where a NULL grain
     column means "all": state x FY, state x agency x FY, state x category x FY, and the same three over all
     fiscal years (fiscal_year NULL). Rows whose agency or category is unknown count only in the coarser
-    grains. Sums are DECIMAL from the line-level int_savings_lines. -#}
+    grains. Sums are DECIMAL from the line-level int_savings_lines. baseline, actual, savings and lines_count
+    are the headline: they leave out lines whose award's solicitation is flagged as a bid price anomaly
+    (RF10), whose savings are in flagged_savings_amount and flagged_lines_count instead. -#}
 with
 
 lines as (
@@ -34,7 +36,8 @@ expanded as (
             {{ 'fiscal_year' if grain.by_year else 'cast(null as int)' }} as grain_fiscal_year,
             baseline_amount,
             actual_amount,
-            savings_amount
+            savings_amount,
+            price_anomaly_rule
         from lines
         {%- if grain.refine %}
             where {{ grain.refine }} is not null
@@ -53,10 +56,19 @@ rolled_up as (
         grain_agency_id as agency_id,
         grain_category_code as category_code,
         grain_fiscal_year as fiscal_year,
-        cast(sum(baseline_amount) as decimal(38, 4)) as baseline_amount,
-        cast(sum(actual_amount) as decimal(38, 4)) as actual_amount,
-        cast(sum(savings_amount) as decimal(38, 4)) as savings_amount,
-        count(*) as lines_count
+        -- the headline: lines whose transaction is not flagged as a price anomaly
+        cast(coalesce(sum(case when price_anomaly_rule is null then baseline_amount end), 0) as decimal(38, 4))
+            as baseline_amount,
+        cast(coalesce(sum(case when price_anomaly_rule is null then actual_amount end), 0) as decimal(38, 4))
+            as actual_amount,
+        cast(coalesce(sum(case when price_anomaly_rule is null then savings_amount end), 0) as decimal(38, 4))
+            as savings_amount,
+        count(case when price_anomaly_rule is null then 1 end) as lines_count,
+        -- shown apart: the savings of lines flagged as a price anomaly (red flag RF10 on the award's
+        -- solicitation), which a single outlier bid can make larger than all the rest
+        cast(coalesce(sum(case when price_anomaly_rule is not null then savings_amount end), 0) as decimal(38, 4))
+            as flagged_savings_amount,
+        count(case when price_anomaly_rule is not null then 1 end) as flagged_lines_count
     from expanded
     group by
         method,
@@ -95,7 +107,9 @@ final as (
         savings_amount,
         cast(savings_amount as {{ type_double() }})
         / nullif(cast(baseline_amount as {{ type_double() }}), 0) as savings_rate,
-        cast(lines_count as bigint) as lines_count
+        cast(lines_count as bigint) as lines_count,
+        flagged_savings_amount,
+        cast(flagged_lines_count as bigint) as flagged_lines_count
     from rolled_up
 )
 
