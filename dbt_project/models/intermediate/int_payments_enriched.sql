@@ -1,6 +1,7 @@
 {#- One row per payment line with everything the payment facts and the spend KPIs need: the fiscal
     period in the paying state's calendar, category (UNSPSC family), addressability, the contract it was
-    paid against (only when that contract exists), whether it falls in the contract's effective term, and
+    paid against (only when that contract exists; unknown when the payment names a contract the warehouse
+    does not have), whether it falls in the contract's effective term, and
     whether its category was covered by a statewide / participating-addendum contract of the paying state
     on the payment date (the maverick-spend population, docs/kpi_rules.md 12.2). -#}
 with
@@ -36,7 +37,8 @@ classified as (
         payments.commodity_code,
         -- category only for a known commodity code: an unknown code has no category (docs/kpi_rules.md)
         commodity_codes.category_code,
-        -- a contract id that is not in contracts counts as no contract
+        -- the contract when it is in the warehouse; a contract id that is not (held back, quarantined, never
+        -- delivered) leaves contract_id NULL and makes is_on_contract unknown (NULL), not "no contract"
         contracts.contract_id,
         payments.contract_id as recorded_contract_id,
         contracts.vehicle as contract_vehicle,
@@ -119,13 +121,19 @@ final as (
         classified.amount,
         classified.currency,
         classified.is_addressable,
-        classified.contract_id is not null as is_on_contract,
-        coalesce(
-            classified.contract_id is not null
-            and classified.payment_date >= classified.contract_start_date
-            and classified.payment_date <= classified.contract_effective_end_date,
-            false
-        ) as is_within_contract_term,
+        case
+            when classified.contract_id is not null then true
+            when classified.recorded_contract_id is null then false
+        end as is_on_contract,
+        case
+            when classified.contract_id is not null
+                then coalesce(
+                        classified.payment_date >= classified.contract_start_date
+                        and classified.payment_date <= classified.contract_effective_end_date,
+                        false
+                    )
+            when classified.recorded_contract_id is null then false
+        end as is_within_contract_term,
         covered_payments.payment_id is not null as is_in_covered_category,
         classified.payment_method,
         classified.discount_taken,

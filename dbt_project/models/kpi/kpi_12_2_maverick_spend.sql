@@ -1,6 +1,8 @@
 {#- KPI 12.2 (docs/kpi_rules.md): spend with no (known) contract in a covered category / spend in covered
     categories; covered = a statewide or participating-addendum contract of the paying state in the
-    same UNSPSC family was in its effective term on the payment date. -#}
+    same UNSPSC family was in its effective term on the payment date. A payment naming a contract the
+    warehouse does not have is not maverick spend for want of data: it is left out and counted in
+    excluded_rows. -#}
 with
 
 payments as (
@@ -13,8 +15,9 @@ base as (
         agency_id,
         fiscal_year,
         fiscal_month,
+        is_on_contract,
         case
-            when contract_id is null then amount
+            when not is_on_contract then amount
             else cast(0 as decimal(18, 2))
         end as numerator,
         amount as denominator
@@ -27,7 +30,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '12.2', 12, method='ratio') }}
+    {{ kpi_rollup('base', '12.2', 12, method='ratio', exclude_when='is_on_contract is null') }}
 )
 
 select * from final

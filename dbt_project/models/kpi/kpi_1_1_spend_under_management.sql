@@ -1,6 +1,8 @@
 {#- KPI 1.1 (docs/kpi_rules.md): addressable spend on a known contract and inside its effective term /
     addressable spend. A grain has a row when it has addressable payments (the KPI's population);
-    only purchases (amount > 0) count, so the share stays within [0, 1]. -#}
+    only purchases (amount > 0) count, so the share stays within [0, 1]. A payment naming a contract the
+    warehouse does not have (held back, quarantined, not delivered) is neither on nor off contract: it is
+    left out and counted in excluded_rows. -#}
 with
 
 payments as (
@@ -13,6 +15,7 @@ base as (
         agency_id,
         fiscal_year,
         fiscal_month,
+        is_on_contract,
         case
             when is_on_contract and is_within_contract_term then amount
             else cast(0 as decimal(18, 2))
@@ -27,7 +30,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '1.1', 1, method='ratio') }}
+    {{ kpi_rollup('base', '1.1', 1, method='ratio', exclude_when='is_on_contract is null') }}
 )
 
 select * from final

@@ -49,7 +49,11 @@ lines_with_headers as (
         suppliers.supplier_key,
         purchase_orders.requisition_id,
         purchase_orders.contract_id,
-        contracts.contract_id is not null as is_on_contract,
+        -- unknown (NULL) when the PO names a contract the warehouse does not have: not "off contract"
+        case
+            when contracts.contract_id is not null then true
+            when purchase_orders.contract_id is null then false
+        end as is_on_contract,
         contracts.vehicle as contract_vehicle,
         contracts.master_contract_id,
         purchase_orders.po_date,
