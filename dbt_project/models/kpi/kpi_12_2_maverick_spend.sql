@@ -13,6 +13,7 @@ base as (
     select
         state_code,
         agency_id,
+        category_code,
         fiscal_year,
         fiscal_month,
         is_on_contract,
@@ -30,7 +31,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '12.2', 12, method='ratio', exclude_when='is_on_contract is null') }}
+    {{ kpi_rollup('base', '12.2', 12, method='ratio', grains=['A', 'C', 'M'], exclude_when='is_on_contract is null') }}
 )
 
 select * from final

@@ -6,7 +6,8 @@
     - state x category x fiscal year: numerator = 10000 x sum(supplier spend^2), denominator = (category
       spend)^2, value = numerator / denominator;
     - state x fiscal year: the spend-weighted mean of the category indices: numerator = sum over
-      categories of (category spend x category HHI), denominator = sum of category spend.
+      categories of (category spend x category HHI, rounded to a whole unit), denominator = sum of category
+      spend.
     Payments without a category or whose supplier record does not resolve cannot be placed in a market: they
     are left out and counted in excluded_rows of the state x fiscal year row. -#}
 with
@@ -94,8 +95,15 @@ weighted as (
     select
         state_code,
         fiscal_year,
-        -- category spend x category HHI = 10000 x sum(supplier spend^2) / category spend
-        sum(cast(10000 * spend_squares / spend as {{ kpi_number_type() }})) as weighted_index,
+        -- category spend x category HHI = 10000 x sum(supplier spend^2) / category spend, a quotient that no
+        -- engine stores exactly: computed in double and rounded to a whole USD x index point per category
+        -- (the same in every engine; relative error below 1e-12 of a state's figure), then summed exactly
+        sum(
+            cast(
+                round(10000 * cast(spend_squares as {{ type_double() }}) / cast(spend as {{ type_double() }}), 0)
+                as decimal(38, 0)
+            )
+        ) as weighted_index,
         sum(spend) as spend
     from categories
     group by
