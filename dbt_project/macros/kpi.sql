@@ -39,7 +39,8 @@
     excluded_rows
     {%- if with_status %},
     target,
-    status
+    status,
+    basis
     {%- endif %}
 {%- endmacro %}
 
@@ -176,8 +177,10 @@
 {%- endmacro %}
 
 
-{#- Target and status of KPI rows (docs/kpi_rules.md "Status against target"), as CTEs to splice into a
-    model's WITH list after CTEs named `definitions` (seed kpi_definitions) and `targets` (seed kpi_targets);
+{#- Target, status and basis of KPI rows (docs/kpi_rules.md "Status against target", "Spend basis"), as CTEs
+    to splice into a model's WITH list after CTEs named `definitions` (seed kpi_definitions), `targets` (seed
+    kpi_targets) and `spend_basis` (int_spend_basis): a KPI whose definition has basis 'spend' takes the
+    state-year's spend basis, any other the basis of its definition (NULL for a KPI that measures no money);
     the result is the CTE `kpi_status`, with the published columns of kpi_values. Targets are data, the most
     specific matching row winning: state + year, then state, then year, then the all-states-all-years row. -#}
 {% macro kpi_status_ctes(kpi_rows) -%}
@@ -262,10 +265,18 @@ kpi_status as (
             when definitions.direction = 'down' then 'off'
             -- a target on a KPI without a better direction ("context") cannot be judged
             else 'no_target'
-        end as status
+        end as status,
+        cast(
+            case when definitions.basis = 'spend' then spend_basis.basis else definitions.basis end
+            as {{ dbt.type_string() }}
+        ) as basis
     from {{ kpi_rows }}
     left join definitions
         on {{ kpi_rows }}.kpi_id = definitions.kpi_id
+    left join spend_basis
+        on
+            {{ kpi_rows }}.state_code = spend_basis.state_code
+            and {{ kpi_rows }}.fiscal_year = spend_basis.fiscal_year
     left join applicable_targets
         on
             {{ kpi_rows }}.kpi_id = applicable_targets.kpi_id

@@ -1,12 +1,13 @@
 {#- KPI 12.2 (docs/kpi_rules.md): spend with no (known) contract in a covered category / spend in covered
-    categories; covered = a statewide or participating-addendum contract of the paying state in the
-    same UNSPSC family was in its effective term on the payment date. A payment naming a contract the
+    categories; covered = a statewide or participating-addendum contract of the buying state in the
+    same UNSPSC family was in its effective term on the spend date. A spend line naming a contract the
     warehouse does not have is not maverick spend for want of data: it is left out and counted in
-    excluded_rows. -#}
+    excluded_rows.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 base as (
@@ -22,7 +23,7 @@ base as (
             else cast(0 as decimal(18, 2))
         end as numerator,
         amount as denominator
-    from payments
+    from spend
     where
         fiscal_year is not null
         -- refunds and voids are not purchases: shares are of gross spend (docs/kpi_rules.md)

@@ -1,12 +1,13 @@
 {#- KPI 1.1 (docs/kpi_rules.md): addressable spend on a known contract and inside its effective term /
-    addressable spend. A grain has a row when it has addressable payments (the KPI's population);
-    only purchases (amount > 0) count, so the share stays within [0, 1]. A payment naming a contract the
+    addressable spend. A grain has a row when it has addressable spend (the KPI's population);
+    only purchases (amount > 0) count, so the share stays within [0, 1]. A spend line naming a contract the
     warehouse does not have (held back, quarantined, not delivered) is neither on nor off contract: it is
-    left out and counted in excluded_rows. -#}
+    left out and counted in excluded_rows.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 base as (
@@ -22,7 +23,7 @@ base as (
             else cast(0 as decimal(18, 2))
         end as numerator,
         amount as denominator
-    from payments
+    from spend
     where
         fiscal_year is not null
         -- refunds and voids are not purchases: shares are of gross spend (docs/kpi_rules.md)

@@ -44,7 +44,8 @@ final as (
         notes.source_tables,
         notes.caveats,
         notes.no_data_reason,
-        coalesce(definitions.kpi_id in ({{ computed_kpi_id_list() }}), false) as is_computed
+        coalesce(definitions.kpi_id in ({{ computed_kpi_id_list() }}), false) as is_computed,
+        definitions.basis
     from definitions
     left join attributes
         on definitions.attribute_id = attributes.attribute_id

@@ -17,6 +17,10 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
+spend_basis as (
+    select * from {{ ref('int_spend_basis') }}
+),
+
 base as (
     select * from {{ ref('kpi_values_base') }}
 ),

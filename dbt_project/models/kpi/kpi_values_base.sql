@@ -12,6 +12,10 @@ targets as (
     select * from {{ ref('kpi_targets') }}
 ),
 
+spend_basis as (
+    select * from {{ ref('int_spend_basis') }}
+),
+
 kpi_rows as (
     select * from {{ ref('kpi_values_union') }}
 ),

@@ -39,8 +39,11 @@ supplier_totals as (
         supplier_key,
         min(key_basis) as key_basis,
         count(*) as source_record_count,
-        max(case when is_small_business then 1 else 0 end) = 1 as is_small_business,
-        max(case when is_diverse_business then 1 else 0 end) = 1 as is_diverse_business
+        -- true when any record is certified, false when a record says not and none says so, NULL (unknown)
+        -- when no record says either way: a source without certification data is not "no small business"
+        max(case when is_small_business then 1 when not is_small_business then 0 end) = 1 as is_small_business,
+        max(case when is_diverse_business then 1 when not is_diverse_business then 0 end) = 1
+            as is_diverse_business
     from resolved
     group by supplier_key
 ),

@@ -1,10 +1,11 @@
-{#- KPI 10.2: purchases (amount > 0) whose data is complete enough for the KPIs / purchases: a commodity code
-    found in commodity_codes (so a category), a supplier record that resolves to a supplier, and, when the
-    payment cites a contract, a contract found in contracts. Grains: state and agency x fiscal year. -#}
+{#- KPI 10.2: spend (amount > 0, int_spend_lines: the state's spend basis) whose data is complete enough for
+    the KPIs / spend: a commodity code found in commodity_codes (so a category), a supplier record that
+    resolves to a supplier, and, when the line cites a contract, a contract found in contracts. Grains: state
+    and agency x fiscal year. -#}
 with
 
-payments as (
-    select * from {{ ref('int_payments_enriched') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 base as (
@@ -16,12 +17,13 @@ base as (
             when
                 category_code is not null
                 and supplier_key is not null
-                and (recorded_contract_id is null or contract_id is not null)
+                -- a contract the warehouse does not have makes is_on_contract unknown (NULL)
+                and is_on_contract is not null
                 then amount
             else cast(0 as decimal(18, 2))
         end as numerator,
         amount as denominator
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

@@ -1,12 +1,13 @@
 {#- KPI 11.2: categories with material addressable spend in the fiscal year paid to exactly one (resolved)
     supplier / categories with material addressable spend. Material = at least `kpi_material_category_share`
     (var, default 0.001 = 0.1%) of the state's addressable purchases in the year. Grains: state and
-    category x fiscal year (a category's own row reads 1 when it is single-supplier, else 0). -#}
+    category x fiscal year (a category's own row reads 1 when it is single-supplier, else 0).
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 {%- set material_share = var('kpi_material_category_share', 0.001) %}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 purchases as (
@@ -16,7 +17,7 @@ purchases as (
         fiscal_year,
         supplier_key,
         amount
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

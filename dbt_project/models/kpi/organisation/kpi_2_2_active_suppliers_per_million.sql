@@ -1,10 +1,11 @@
 {#- KPI 2.2: distinct (resolved) suppliers paid / (addressable purchases in USD millions), per grain: a
     distinct count does not add up, so each grain is counted on its own (macro kpi_grain_expand). numerator
-    = the supplier count, denominator = spend / 1e6 (exact: 8 decimals). Grains: state, agency and category x fiscal year. -#}
+    = the supplier count, denominator = spend / 1e6 (exact: 8 decimals). Grains: state, agency and category x fiscal year.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 purchases as (
@@ -15,7 +16,7 @@ purchases as (
         fiscal_year,
         supplier_key,
         amount
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

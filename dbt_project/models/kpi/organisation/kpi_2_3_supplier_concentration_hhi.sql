@@ -8,12 +8,13 @@
     - state x fiscal year: the spend-weighted mean of the category indices: numerator = sum over
       categories of (category spend x category HHI, rounded to a whole unit), denominator = sum of category
       spend.
-    Payments without a category or whose supplier record does not resolve cannot be placed in a market: they
-    are left out and counted in excluded_rows of the state x fiscal year row. -#}
+    Spend lines without a category or whose supplier record does not resolve cannot be placed in a market: they
+    are left out and counted in excluded_rows of the state x fiscal year row.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 purchases as (
@@ -23,7 +24,7 @@ purchases as (
         fiscal_year,
         supplier_key,
         amount
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

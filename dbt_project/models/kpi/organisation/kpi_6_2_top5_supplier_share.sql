@@ -5,12 +5,13 @@
     - state x fiscal year and state x agency x fiscal year: the roll-up over categories, sum of each
       category's top-5 spend / sum of category spend (the spend-weighted mean of the category shares); an
       agency's top 5 are ranked within the agency's own purchases of the category.
-    Payments without a category or whose supplier record does not resolve are left out and counted in
-    excluded_rows of the roll-up rows. -#}
+    Spend lines without a category or whose supplier record does not resolve are left out and counted in
+    excluded_rows of the roll-up rows.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 purchases as (
@@ -21,7 +22,7 @@ purchases as (
         fiscal_year,
         supplier_key,
         amount
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

@@ -1,15 +1,16 @@
 {#- KPI 9.2: addressable purchases (amount > 0) in the fiscal year / procurement FTE in post at the year's
     reference date. Grains: state and agency x fiscal year; an agency row needs the agency's own staff
     (central-office FTE serve every agency and count at the state grain only); a grain without FTE has no
-    row (no data). -#}
+    row (no data).
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
 staff_years as (
     select * from {{ ref('org_staff_fiscal_years') }}
 ),
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 base as (
@@ -28,7 +29,7 @@ base as (
         fiscal_year,
         cast(amount as decimal(18, 4)) as numerator,
         cast(0 as decimal(18, 4)) as denominator
-    from payments
+    from spend
     where
         fiscal_year is not null
         and amount > 0

@@ -1,14 +1,15 @@
 {#- KPI 11.4 (usd): trailing-12-month spend on contracts that end within 180 days with no successor.
-    Per state and fiscal year, as of the fiscal year's last day, or the latest payment_date in the data when
+    Per state and fiscal year, as of the fiscal year's last day, or the latest spend_date in the data when
     the year is not over. Spend = purchases (amount > 0) dated in (as_of - 1 year, as_of]; a contract is
     exposed when as_of < effective end <= as_of + 180 days and it has no successor signed by as_of
     (dim_contract's successor; its signed_date, else start_date, must be <= as_of). value = numerator = the
     exposed spend; denominator = 1. Every purchase in the window is in the base (0 when not exposed), so a
-    grain with spend but no exposure shows 0. Agency = the payment's; category = the contract's. -#}
+    grain with spend but no exposure shows 0. Agency = the spend line's; category = the contract's.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 contracts as (
@@ -20,15 +21,15 @@ calendar as (
 ),
 
 data_end as (
-    select max(payment_date) as last_payment_date
-    from payments
+    select max(spend_date) as last_spend_date
+    from spend
 ),
 
-paid_years as (
+spend_years as (
     select distinct
         state_code,
         fiscal_year
-    from payments
+    from spend
     where fiscal_year is not null
 ),
 
@@ -38,10 +39,10 @@ fiscal_year_ends as (
         calendar.fiscal_year,
         max(calendar.date_day) as fiscal_year_end
     from calendar
-    inner join paid_years
+    inner join spend_years
         on
-            calendar.state_code = paid_years.state_code
-            and calendar.fiscal_year = paid_years.fiscal_year
+            calendar.state_code = spend_years.state_code
+            and calendar.fiscal_year = spend_years.fiscal_year
     group by calendar.state_code, calendar.fiscal_year
 ),
 
@@ -50,9 +51,9 @@ as_of_dates as (
         fiscal_year_ends.state_code,
         fiscal_year_ends.fiscal_year,
         case
-            when fiscal_year_ends.fiscal_year_end < data_end.last_payment_date
+            when fiscal_year_ends.fiscal_year_end < data_end.last_spend_date
                 then fiscal_year_ends.fiscal_year_end
-            else data_end.last_payment_date
+            else data_end.last_spend_date
         end as as_of_date
     from fiscal_year_ends
     cross join data_end
@@ -71,10 +72,10 @@ windows as (
 window_purchases as (
     select
         windows.state_code,
-        payments.agency_id,
+        spend.agency_id,
         contracts.category_code,
         windows.fiscal_year,
-        payments.amount,
+        spend.amount,
         coalesce(
             contracts.effective_end_date > windows.as_of_date
             and contracts.effective_end_date <= windows.horizon_date
@@ -84,15 +85,15 @@ window_purchases as (
             ),
             false
         ) as is_exposed
-    from payments
+    from spend
     inner join windows
         on
-            payments.state_code = windows.state_code
-            and payments.payment_date > windows.window_start_exclusive
-            and payments.payment_date <= windows.as_of_date
+            spend.state_code = windows.state_code
+            and spend.spend_date > windows.window_start_exclusive
+            and spend.spend_date <= windows.as_of_date
     left join contracts
-        on payments.contract_id = contracts.contract_id
-    where payments.amount > 0
+        on spend.contract_id = contracts.contract_id
+    where spend.amount > 0
 ),
 
 base as (

@@ -1,16 +1,17 @@
 {#- KPI 1.2: Σ amount of addressable purchases (amount > 0) in a category that had a sourcing event or a
-    renegotiation in the paying state in the same fiscal year / Σ amount of addressable purchases.
+    renegotiation in the buying state in the same fiscal year / Σ amount of addressable purchases.
     Events of a state x category x fiscal year (the state's calendar):
       - a solicitation issued (any status but cancelled) with a commodity in the category;
       - a contract of the state in the category signed (signed_date, else start_date: participating addenda
         carry no signed date), any vehicle;
       - an amendment of such a contract that changes its value or its term (renegotiation; administrative
         amendments do not count).
-    Period: payment_date; category = the payment's UNSPSC family. -#}
+    Period: spend_date; category = the spend line's UNSPSC family.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 solicitations as (
@@ -68,24 +69,24 @@ sourced_categories as (
 
 base as (
     select
-        payments.state_code,
-        payments.category_code,
-        payments.fiscal_year,
+        spend.state_code,
+        spend.category_code,
+        spend.fiscal_year,
         case
-            when sourced_categories.category_code is not null then payments.amount
+            when sourced_categories.category_code is not null then spend.amount
             else cast(0 as decimal(18, 2))
         end as numerator,
-        payments.amount as denominator
-    from payments
+        spend.amount as denominator
+    from spend
     left join sourced_categories
         on
-            payments.state_code = sourced_categories.state_code
-            and payments.category_code = sourced_categories.category_code
-            and payments.fiscal_year = sourced_categories.fiscal_year
+            spend.state_code = sourced_categories.state_code
+            and spend.category_code = sourced_categories.category_code
+            and spend.fiscal_year = sourced_categories.fiscal_year
     where
-        payments.is_addressable
-        and payments.amount > 0
-        and payments.fiscal_year is not null
+        spend.is_addressable
+        and spend.amount > 0
+        and spend.fiscal_year is not null
 ),
 
 final as (

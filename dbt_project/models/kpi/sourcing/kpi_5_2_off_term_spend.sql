@@ -1,11 +1,12 @@
-{#- KPI 5.2: Σ amount of purchases (amount > 0) on a known contract whose payment_date is outside the
+{#- KPI 5.2: Σ amount of purchases (amount > 0) on a known contract whose spend_date is outside the
     contract's term (before start_date or after the effective end, amendments applied) / Σ amount of
-    purchases on a known contract. Period: payment_date in the paying state's calendar; agency and supplier
-    (supplier_key) are the payment's. -#}
+    purchases on a known contract. Period: spend_date in the buying state's calendar; agency and supplier
+    (supplier_key) are the spend line's.
+    Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
-payments as (
-    select * from {{ ref('fct_payments') }}
+spend as (
+    select * from {{ ref('int_spend_lines') }}
 ),
 
 base as (
@@ -20,7 +21,7 @@ base as (
             else amount
         end as numerator,
         amount as denominator
-    from payments
+    from spend
     where
         is_on_contract
         -- refunds and voids are not purchases (docs/kpi_rules.md)
