@@ -638,6 +638,72 @@ def snapshots(as_json: bool = typer.Option(False, "--json", help="Print the snap
 
 
 @app.command()
+def coverage(
+    state: Optional[str] = typer.Option(None, help="Only this state (code, e.g. NV)."),
+    fiscal_year: Optional[int] = typer.Option(None, "--fiscal-year", help="Only this fiscal year (default: each state's latest)."),
+    as_json: bool = typer.Option(False, "--json", help="Print every row of kpi_coverage for the selection as JSON."),
+) -> None:
+    """Which KPIs the published data computes, per state and fiscal year, on which basis, and for each KPI
+    without data the inputs the state does not deliver (table kpi.kpi_coverage of the current snapshot)."""
+    import json
+
+    import duckdb
+
+    from warehouse.publish import CURRENT_NAME
+    from warehouse.settings import get_settings
+
+    path = get_settings().published / CURRENT_NAME
+    if not path.exists():
+        err.print(f"no published snapshot at {path}: run `procure run` first")
+        raise typer.Exit(1)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if "kpi_coverage" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}:
+            err.print("the current snapshot has no kpi_coverage table (published before it existed): run `procure run`")
+            raise typer.Exit(1)
+        where, params = ["true"], []
+        if state:
+            where.append("state_code = ?")
+            params.append(state.upper())
+        if fiscal_year is not None:
+            where.append("fiscal_year = ?")
+            params.append(fiscal_year)
+        else:
+            where.append("fiscal_year = (SELECT max(fiscal_year) FROM kpi_coverage AS l WHERE l.state_code = c.state_code)")
+        cur = con.execute(
+            f"SELECT * FROM kpi_coverage AS c WHERE {' AND '.join(where)} "
+            "ORDER BY state_code, fiscal_year, attribute_id, string_split(kpi_id, '.')[2]::int", params)
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    if not rows:
+        err.print("no kpi_coverage rows for that selection")
+        raise typer.Exit(1)
+    cells: dict[tuple, list[dict]] = {}
+    for r in rows:
+        cells.setdefault((r["state_code"], r["fiscal_year"]), []).append(r)
+    for (code, year), items in cells.items():
+        done = [r for r in items if r["is_computed"]]
+        bases = sorted({r["basis"] for r in done if r["basis"]})
+        console.print(escape(f"{code} fiscal year {year}: {len(done)} of {len(items)} KPIs computed"
+                             + (f" (money on basis: {', '.join(bases)})" if bases else "")), highlight=False)
+        console.print(escape("  computed: " + (", ".join(
+            r["kpi_id"] + (f" [{r['basis']}]" if r["basis"] else "") for r in done) or "none")), highlight=False)
+        missing: dict[str, list[str]] = {}
+        for r in items:
+            if not r["is_computed"]:
+                missing.setdefault(r["missing_inputs"] or "(inputs delivered, no rows dated in the year)", []).append(r["kpi_id"])
+        if missing:
+            console.print("  no data, and what would unlock it:", highlight=False)
+            for need, ids in sorted(missing.items(), key=lambda kv: -len(kv[1])):
+                console.print(escape(f"    {need}: {', '.join(ids)}"), highlight=False)
+
+
+@app.command()
 def briefing(
     state: Optional[str] = typer.Option(None, "--state", help="Only this state (code, e.g. NV); default: every state."),
     year: Optional[int] = typer.Option(None, "--year", help="Only this fiscal year; default: every year with KPI values."),

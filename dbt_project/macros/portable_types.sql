@@ -60,3 +60,18 @@
         as decimal({{ precision }}, {{ scale }})
     )
 {%- endmacro %}
+
+
+{#- The distinct values of a text column joined with `delimiter` (a SQL string literal) in sorted order, so that
+    every engine writes the same text: dbt.listagg has no order on Spark. -#}
+{% macro sorted_distinct_listagg(expression, delimiter) -%}
+    {{ return(adapter.dispatch('sorted_distinct_listagg', 'procure')(expression, delimiter)) }}
+{%- endmacro %}
+
+{% macro default__sorted_distinct_listagg(expression, delimiter) -%}
+    string_agg(distinct {{ expression }}, {{ delimiter }} order by {{ expression }})
+{%- endmacro %}
+
+{% macro spark__sorted_distinct_listagg(expression, delimiter) -%}
+    array_join(sort_array(collect_set({{ expression }})), {{ delimiter }})
+{%- endmacro %}

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -131,10 +132,93 @@ def test_kpis_this_source_supports_are_computed_and_the_rest_say_why_not(nevada)
     computed = {k for k, status, _ in rows if status != "no_data"}
     no_data = {k: reason for k, status, reason in rows if status == "no_data"}
     # 8.3 (share of solicitations submitted electronically) and 3.2 (POs) come from these exports alone
-    assert {"8.3"} <= computed
-    # Payment-side KPIs cannot: Nevada's exports have no invoices or payments
-    assert {"7.2", "1.1"} <= set(no_data)
+    assert {"8.3", "1.1", "2.2", "5.2", "10.2", "11.4"} <= computed
+    # Payment-side KPIs cannot: Nevada's exports have no invoices or payments; nor those needing categories
+    assert {"7.2", "6.6", "2.3", "6.2", "1.2", "12.2"} <= set(no_data)
     assert all(reason for reason in no_data.values())
+
+
+def _nv_fiscal_year(day) -> int:
+    # Nevada's fiscal year starts on 1 July (reference states.csv): FY2025 = July 2024 .. June 2025
+    return day.year + 1 if day.month >= 7 else day.year
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text.replace("$", "").replace(",", "").strip())
+
+
+def _committed_by_year() -> dict[int, list[dict]]:
+    """The export's purchase orders as committed spend, worked out here from the CSV: every PO is a line of
+    spend at its total, dated on its Sent Date; its contract is the part of a release number before ':'."""
+    from datetime import datetime
+
+    contracts = {r["Contract #"]: (datetime.strptime(r["Begin Date"], "%m/%d/%Y").date(),
+                                   datetime.strptime(r["End Date"], "%m/%d/%Y").date())
+                 for r in _rows("contracts.csv")}
+    years: dict[int, list[dict]] = {}
+    for r in _rows("purchase_orders.csv"):
+        day = datetime.strptime(r["Sent Date"], "%m/%d/%Y").date()
+        amount = _money(r["Total"])
+        named = r["PO #"].split(":")[0] if ":" in r["PO #"] else None
+        term = contracts.get(named) if named else None
+        years.setdefault(_nv_fiscal_year(day), []).append({
+            "amount": amount, "named": named, "known": term is not None,
+            "in_term": term is not None and term[0] <= day <= term[1], "vendor": r["Vendor"]})
+    return years
+
+
+def test_spend_kpis_run_on_committed_spend_and_match_a_recomputation_from_the_export(nevada):
+    """Nevada delivers no payments: 1.1, 5.2 and 10.2 are computed on committed spend (its purchase orders),
+    say so in basis, and match the same figures worked out here from the CSV with Decimal arithmetic."""
+    home, _ = nevada
+    published = {(k, fy): (num, den, value, basis, excluded) for k, fy, num, den, value, basis, excluded in _query(home, """
+        SELECT kpi_id, fiscal_year, numerator, denominator, value, basis, excluded_rows FROM kpi_values
+        WHERE state_code = 'NV' AND kpi_id IN ('1.1', '5.2', '10.2') AND agency_id IS NULL
+          AND category_code IS NULL AND supplier_id IS NULL AND fiscal_month IS NULL AND value IS NOT NULL""")}
+    checked = 0
+    for year, pos in _committed_by_year().items():
+        purchases = [p for p in pos if p["amount"] > 0]
+        if not purchases:
+            continue
+        # 1.1: on a known contract and inside its term / all purchases; a PO naming a contract that is not in
+        # contracts.csv is unknown: left out and counted
+        known = [p for p in purchases if p["known"] or p["named"] is None]
+        num = sum((p["amount"] for p in known if p["in_term"]), Decimal(0))
+        den = sum((p["amount"] for p in known), Decimal(0))
+        got = published[("1.1", year)]
+        assert (got[0], got[1], got[3], got[4]) == (num, den, "committed", len(purchases) - len(known)), year
+        assert got[2] == pytest.approx(float(num / den), rel=1e-12)
+        # 5.2: outside the term / on a known contract
+        on_contract = [p for p in purchases if p["known"]]
+        if on_contract:
+            got = published[("5.2", year)]
+            off = sum((p["amount"] for p in on_contract if not p["in_term"]), Decimal(0))
+            assert (got[0], got[1], got[3]) == (off, sum((p["amount"] for p in on_contract), Decimal(0)), "committed")
+        # 10.2: no commodity codes in this export, so no line has complete data: 0 of the spend, a measured 0
+        got = published[("10.2", year)]
+        assert (got[0], got[1], got[3]) == (0, sum((p["amount"] for p in purchases), Decimal(0)), "committed")
+        checked += 1
+    assert checked >= 3
+
+
+def test_coverage_says_which_kpis_nevada_computes_and_what_would_unlock_the_rest(nevada):
+    home, _ = nevada
+    rows = {k: (computed, basis, missing, coverage) for k, computed, basis, missing, coverage in _query(home, """
+        SELECT kpi_id, is_computed, basis, missing_inputs, coverage FROM kpi_coverage
+        WHERE state_code = 'NV' AND fiscal_year = 2024""")}
+    assert len(rows) == len(_query(home, "SELECT kpi_id FROM kpi_definitions"))
+    assert rows["1.1"][:2] == (True, "committed")
+    # the inputs Nevada's four exports do not carry, named per KPI
+    assert rows["2.3"] == (False, "committed", "commodity_codes", "inputs missing")
+    assert rows["7.2"][2] == "invoices; payments"
+    assert rows["3.2"][2] == "purchase_thresholds"
+    assert rows["12.4"][2] == "coop_sales"
+    assert all(missing for computed, _, missing, coverage in rows.values() if coverage == "inputs missing")
+    cli = _procure(home, "coverage", "--state", "NV", "--fiscal-year", "2024")
+    assert cli.returncode == 0, cli.stderr
+    computed = sum(1 for r in rows.values() if r[0])
+    assert f"NV fiscal year 2024: {computed} of {len(rows)} KPIs computed" in cli.stdout
+    assert "1.1 [committed]" in cli.stdout and "commodity_codes: " in cli.stdout
 
 
 @pytest.fixture(scope="module")

@@ -119,8 +119,13 @@ state_rows as (
         excluded.fiscal_year,
         cast(weighted.weighted_index as {{ kpi_number_type() }}) as numerator,
         cast(weighted.spend as {{ kpi_number_type() }}) as denominator,
-        -- a mean of indices of at most 10000; least() absorbs the rounding of the 8-decimal numerator
-        least(10000, {{ kpi_ratio('weighted.weighted_index', 'weighted.spend') }}) as value,
+        -- a mean of indices of at most 10000; least() absorbs the rounding of the 8-decimal numerator. least()
+        -- skips NULLs, so a state-year whose purchases are all excluded (no category) would read 10000: the
+        -- case keeps it NULL (no_data)
+        case
+            when weighted.spend > 0
+                then least(10000, {{ kpi_ratio('weighted.weighted_index', 'weighted.spend') }})
+        end as value,
         cast(excluded.excluded_rows as bigint) as excluded_rows
     from excluded
     left join weighted

@@ -6,7 +6,9 @@
         carry no signed date), any vehicle;
       - an amendment of such a contract that changes its value or its term (renegotiation; administrative
         amendments do not count).
-    Period: spend_date; category = the spend line's UNSPSC family.
+    Period: spend_date; category = the spend line's UNSPSC family. Spend without a category cannot be
+    matched to a sourcing event: left out and counted in excluded_rows (a source without commodity codes
+    reads no_data, never 0).
     Spend = int_spend_lines, on the state-year's spend basis (paid, invoiced or committed; kpi_values.basis). -#}
 with
 
@@ -90,7 +92,7 @@ base as (
 ),
 
 final as (
-    {{ kpi_rollup('base', '1.2', 1, method='ratio', grains=['C']) }}
+    {{ kpi_rollup('base', '1.2', 1, method='ratio', grains=['C'], exclude_when='category_code is null') }}
 )
 
 select * from final
