@@ -8,6 +8,9 @@ _DEFAULTS = {
         f"regexp_replace({expression}, '{pattern}', '{replacement}', 'g')"
     ),
     "decimal_from_double": lambda expression, precision, scale: f"cast({expression} as decimal({precision}, {scale}))",
+    "sorted_distinct_listagg": lambda expression, delimiter: (
+        f"string_agg(distinct {expression}, {delimiter} order by {expression})"
+    ),
 }
 
 

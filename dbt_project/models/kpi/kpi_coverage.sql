@@ -69,7 +69,7 @@ requirements as (
     left join availability
         on
             kpi_inputs.input = availability.input
-            and (availability.state_code = states.state_code or availability.state_code is null)
+            and (states.state_code = availability.state_code or availability.state_code is null)
     group by
         kpi_inputs.kpi_id,
         states.state_code,
