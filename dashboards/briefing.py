@@ -205,9 +205,14 @@ def _scorecard(sd: _StateData, fiscal_year: int) -> str:
     order = [("on_target", "On track"), ("near", "Watch"), ("off", "Off track"), ("no_data", "Not measured")]
     summary = " &nbsp; ".join(f'<span class="band-count">{_symbol(c)} <strong>{bands[c]}</strong> {_e(w)}</span>'
                               for c, w in order if bands.get(c))
+    year_kpis = sd.kpis[sd.kpis["fiscal_year"] == fiscal_year]
+    bases = sorted({b for b in year_kpis["basis"].dropna() if b in ("paid", "invoiced", "committed")})
+    basis_note = (f'<p class="note basis" data-field="basis">Spend measured on: {_e(", ".join(fmt.basis(b) for b in bases))}'
+                  "; not comparable with figures on another basis.</p>" if bases and bases != ["paid"] else "")
     return f"""
 <section class="scorecard">
   <h2>Scorecard <span class="summary" data-field="bands">{summary}</span></h2>
+  {basis_note}
   <table>
     {_colgroup(3, 24, 5, 7, 12, 11, 8, 8, 22)}
     <thead><tr><th class="id">#</th><th>Attribute</th><th colspan="2">Score</th><th>Standing</th>

@@ -157,7 +157,7 @@ def kpi_rows(path: Path, f: Filters, attribute_id: int | None = None, kind: str 
     return _df(path, f"""
         SELECT d.attribute_id, d.attribute_name, d.kpi_id, d.kpi_name, d.kind, d.unit, d.direction,
                d.description, d.formula, d.caveats, d.no_data_reason, v.fiscal_year, v.numerator,
-               v.denominator, v.value, v.target, v.status
+               v.denominator, v.value, v.target, v.status, v.basis, v.excluded_rows
         FROM main.kpi_definitions AS d
         LEFT JOIN main.kpi_values AS v
           ON v.kpi_id = d.kpi_id AND v.state_code = ? AND {_GRAIN}

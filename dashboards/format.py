@@ -101,6 +101,29 @@ def kpi_basis(value, unit: str | None, part: str) -> str:
     return f"{float(value):,.2f}"
 
 
+BASES = {
+    "paid": "paid (payments)",
+    "invoiced": "invoiced (invoices)",
+    "committed": "committed (purchase orders, net of cancellations)",
+    "awarded": "awarded (award values)",
+}
+
+
+def basis(code: str | None) -> str:
+    """What a KPI's money is measured on, in words ('' when the KPI measures no money)."""
+    if _missing(code):
+        return ""
+    return BASES.get(code, str(code))
+
+
+def left_out(count) -> str:
+    """'12 input rows left out (a value the KPI needs is unknown)'; '' when none or not applicable."""
+    if _missing(count) or int(count) == 0:
+        return ""
+    n = int(count)
+    return f"{n:,} input row{'s' if n != 1 else ''} left out (a value the KPI needs is unknown)"
+
+
 def status(code: str | None) -> str:
     """'✔ On target' — symbol and words, so the status reads without colour."""
     symbol, words, _ = STATUS.get(code if not _missing(code) else "no_data", ("?", str(code), "#6B7280"))

@@ -5,6 +5,7 @@ Sources (the same as dbt's ``kpi_catalogue`` model, published as ``kpi.kpi_defin
 - ``dbt_project/seeds/attributes.csv``: the twelve attributes;
 - ``dbt_project/seeds/kpi_definitions.csv``: every KPI (kind, unit, direction, grains, definition);
 - ``dbt_project/seeds/kpi_notes/*.csv``: formula, source tables, caveats and no-data reason, one seed per domain;
+- ``dbt_project/seeds/kpi_inputs.csv``: the inputs each KPI needs (its "Needs" line);
 - the KPI registries ``dbt_project/macros/kpi.sql`` and ``macros/kpis_*.sql``: which KPIs are computed, by which
   model. They are rendered with Jinja exactly as dbt renders ``computed_kpis()``, so a KPI is "computed" here
   when and only when kpi_definitions says ``is_computed``.
@@ -65,6 +66,8 @@ class Kpi:
     source_tables: str
     caveats: str
     no_data_reason: str
+    basis: str  # spend, paid, invoiced, committed, awarded or '' (seed kpi_definitions.basis)
+    needs: str  # the KPI's requirements (seed kpi_inputs): "a or b; c"
     model: str | None  # the model computing it, None when not computed
     target: str | None  # the all-states, all-years target of seed kpi_targets (None when none)
     near_tolerance: str | None
@@ -110,6 +113,9 @@ def load_kpis() -> tuple[dict[int, str], list[Kpi]]:
     models = computed_kpi_models()
     targets = _read_csv(SEEDS / "kpi_targets.csv")
     defaults = {r["kpi_id"]: r for r in targets if not r["state_code"] and not r["fiscal_year"]}
+    needs: dict[str, dict[str, list[str]]] = {}
+    for r in _read_csv(SEEDS / "kpi_inputs.csv"):
+        needs.setdefault(r["kpi_id"], {}).setdefault(r["requirement"], []).append(r["input"])
     kpis = []
     for row in _read_csv(SEEDS / "kpi_definitions.csv"):
         note = notes.get(row["kpi_id"], {})
@@ -127,6 +133,8 @@ def load_kpis() -> tuple[dict[int, str], list[Kpi]]:
                 source_tables=note.get("source_tables", ""),
                 caveats=note.get("caveats", ""),
                 no_data_reason=note.get("no_data_reason", ""),
+                basis=row.get("basis", ""),
+                needs="; ".join(" or ".join(sorted(alts)) for _, alts in sorted(needs.get(row["kpi_id"], {}).items())),
                 model=models.get(row["kpi_id"]),
                 target=defaults.get(row["kpi_id"], {}).get("target") or None,
                 near_tolerance=defaults.get(row["kpi_id"], {}).get("near_tolerance") or None,
@@ -183,6 +191,9 @@ def render_kpi_docs() -> str:
             out.append(f"- **Definition** {k.description}")
             out.append(f"- **Formula** {k.formula or '(not written yet)'}")
             out.append(f"- **Source tables** {k.source_tables or '(not written yet)'}")
+            out.append(f"- **Basis** {_BASES.get(k.basis, k.basis) if k.basis else 'none (measures no money)'}")
+            if k.needs:
+                out.append(f"- **Needs** {k.needs} (without them the KPI is no_data for the state: `procure coverage`)")
             if k.caveats:
                 out.append(f"- **Caveats** {k.caveats}")
             out.append(f"- **Target** {_target(k)}")
@@ -194,6 +205,15 @@ def render_kpi_docs() -> str:
                 status = f"not computed: always no_data ({k.no_data_reason or 'no reason written yet'})"
             out.append(f"- **Status** {status}")
     return "\n".join(out) + "\n"
+
+
+_BASES = {
+    "spend": "the best spend the state delivers for the year: paid, else invoiced, else committed (kpi_values.basis)",
+    "paid": "paid (payments)",
+    "invoiced": "invoiced (invoices)",
+    "committed": "committed (purchase-order lines net of cancellations)",
+    "awarded": "awarded (award values)",
+}
 
 
 def _target(k: Kpi) -> str:

@@ -56,6 +56,10 @@ for kpi_id, rows in kpis.groupby("kpi_id", sort=False):
                            f" ({'higher' if d['direction'] == 'up' else 'lower' if d['direction'] == 'down' else 'no'} is better)")
                 st.caption(f"Numerator {fmt.kpi_basis(c['numerator'], unit, 'numerator')} · "
                            f"denominator {fmt.kpi_basis(c['denominator'], unit, 'denominator')}")
+                if fmt.basis(c["basis"]):
+                    st.caption(f"Basis: {fmt.basis(c['basis'])}")
+                if fmt.left_out(c["excluded_rows"]):
+                    st.caption(fmt.left_out(c["excluded_rows"]))
             with st.expander("Definition"):
                 st.markdown(f"{d['description']}\n\n**Formula** `{d['formula']}`")
                 if pd.notna(d["caveats"]):
@@ -95,6 +99,9 @@ display = pd.DataFrame({
     "Status": [fmt.status(s) for s in values["status"]],
     "Numerator": [fmt.kpi_basis(v, u, "numerator") for v, u in zip(values["numerator"], values["unit"])],
     "Denominator": [fmt.kpi_basis(v, u, "denominator") for v, u in zip(values["denominator"], values["unit"])],
+    "Basis": [fmt.basis(b) for b in values["basis"]],
+    "Left out": values["excluded_rows"].astype("Int64"),
 })
-export = values[["kpi_id", "kpi_name", "unit", "fiscal_year", "numerator", "denominator", "value", "target", "status"]]
+export = values[["kpi_id", "kpi_name", "unit", "fiscal_year", "numerator", "denominator", "value", "target", "status",
+                 "basis", "excluded_rows"]]
 ui.table(ctx, display, f"attribute_{attribute_id}_kpis", export=export)

@@ -28,12 +28,14 @@ if f.agency and f.category:
     st.info(ui.BOTH_FILTERS)
 ui.status_legend()
 definitions = kpis.drop_duplicates("kpi_id")[["kpi_id", "kpi_name", "unit", "attribute_name"]]
-table = definitions.merge(current[["kpi_id", "numerator", "denominator", "value", "target", "status"]], on="kpi_id", how="left")
+table = definitions.merge(current[["kpi_id", "numerator", "denominator", "value", "target", "status", "basis",
+                                   "excluded_rows"]], on="kpi_id", how="left")
 display = pd.DataFrame({
     "KPI": table["kpi_id"] + " " + table["kpi_name"], "Attribute": table["attribute_name"],
     "Value": [fmt.kpi_value(v, u) for v, u in zip(table["value"], table["unit"])],
     "Target": [fmt.kpi_value(v, u) for v, u in zip(table["target"], table["unit"])],
     "Status": [fmt.status(s) for s in table["status"]],
+    "Basis": [fmt.basis(b) for b in table["basis"]],
 })
 ui.table(ctx, display, "compliance_kpis", export=table)
 

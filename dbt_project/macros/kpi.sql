@@ -179,7 +179,9 @@
 
 {#- Target, status and basis of KPI rows (docs/kpi_rules.md "Status against target", "Spend basis"), as CTEs
     to splice into a model's WITH list after CTEs named `definitions` (seed kpi_definitions), `targets` (seed
-    kpi_targets) and `spend_basis` (int_spend_basis): a KPI whose definition has basis 'spend' takes the
+    kpi_targets), `spend_basis` (int_spend_basis) and `inputs_missing` (int_kpi_inputs_missing: a KPI whose
+    inputs the state does not deliver is no_data there, value, numerator and denominator NULL, never a
+    figure made from what is absent). A KPI whose definition has basis 'spend' takes the
     state-year's spend basis, any other the basis of its definition (NULL for a KPI that measures no money);
     the result is the CTE `kpi_status`, with the published columns of kpi_values. Targets are data, the most
     specific matching row winning: state + year, then state, then year, then the all-states-all-years row. -#}
@@ -237,13 +239,16 @@ kpi_status as (
         {{ kpi_rows }}.supplier_id,
         {{ kpi_rows }}.fiscal_year,
         {{ kpi_rows }}.fiscal_month,
-        cast({{ kpi_rows }}.numerator as {{ kpi_number_type() }}) as numerator,
-        cast({{ kpi_rows }}.denominator as {{ kpi_number_type() }}) as denominator,
-        cast({{ kpi_rows }}.value as {{ type_double() }}) as value,
+        -- a KPI whose inputs the state does not deliver is no_data there, whatever its rows computed
+        case when inputs_missing.kpi_id is null then cast({{ kpi_rows }}.numerator as {{ kpi_number_type() }}) end
+            as numerator,
+        case when inputs_missing.kpi_id is null then cast({{ kpi_rows }}.denominator as {{ kpi_number_type() }}) end
+            as denominator,
+        case when inputs_missing.kpi_id is null then cast({{ kpi_rows }}.value as {{ type_double() }}) end as value,
         cast({{ kpi_rows }}.excluded_rows as bigint) as excluded_rows,
         cast(applicable_targets.target as {{ type_double() }}) as target,
         case
-            when {{ kpi_rows }}.value is null then 'no_data'
+            when {{ kpi_rows }}.value is null or inputs_missing.kpi_id is not null then 'no_data'
             when applicable_targets.target is null then 'no_target'
             when
                 definitions.direction = 'up'
@@ -277,6 +282,10 @@ kpi_status as (
         on
             {{ kpi_rows }}.state_code = spend_basis.state_code
             and {{ kpi_rows }}.fiscal_year = spend_basis.fiscal_year
+    left join inputs_missing
+        on
+            {{ kpi_rows }}.kpi_id = inputs_missing.kpi_id
+            and {{ kpi_rows }}.state_code = inputs_missing.state_code
     left join applicable_targets
         on
             {{ kpi_rows }}.kpi_id = applicable_targets.kpi_id

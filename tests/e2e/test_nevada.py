@@ -135,6 +135,9 @@ def test_kpis_this_source_supports_are_computed_and_the_rest_say_why_not(nevada)
     assert {"8.3", "1.1", "2.2", "5.2", "10.2", "11.4"} <= computed
     # Payment-side KPIs cannot: Nevada's exports have no invoices or payments; nor those needing categories
     assert {"7.2", "6.6", "2.3", "6.2", "1.2", "12.2"} <= set(no_data)
+    # no red-flag rule can be evaluated on these exports (no thresholds, invoices, payments, bids, awards or
+    # issue dates): red-flag incidence is no_data, not a clean 0 %
+    assert "11.3" in no_data
     assert all(reason for reason in no_data.values())
 
 
@@ -213,6 +216,7 @@ def test_coverage_says_which_kpis_nevada_computes_and_what_would_unlock_the_rest
     assert rows["7.2"][2] == "invoices; payments"
     assert rows["3.2"][2] == "purchase_thresholds"
     assert rows["12.4"][2] == "coop_sales"
+    assert rows["11.3"][3] == "inputs missing" and "payments or purchase_thresholds" in rows["11.3"][2]
     assert all(missing for computed, _, missing, coverage in rows.values() if coverage == "inputs missing")
     cli = _procure(home, "coverage", "--state", "NV", "--fiscal-year", "2024")
     assert cli.returncode == 0, cli.stderr

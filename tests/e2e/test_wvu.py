@@ -195,6 +195,14 @@ def test_kpis_without_their_inputs_say_no_data_with_a_reason(wvu):
     assert reasons["1.1"] and "payments" in reasons["1.1"]
     # the export does not say how a PO was placed: catalog share (8.1) is no_data, not 0 %
     assert _query(home, "SELECT count(*) FROM kpi_values WHERE kpi_id = '8.1' AND status <> 'no_data'") == [(0,)]
+    # no red-flag rule can be evaluated on PO lines alone (no thresholds, contract prices, invoices or payments)
+    assert _query(home, "SELECT count(*) FROM kpi_values WHERE kpi_id = '11.3' AND status <> 'no_data'") == [(0,)]
+    # the spend KPIs that need only spend and categories run on committed spend (the PO lines)
+    computed = dict(_query(home, """SELECT kpi_id, string_agg(DISTINCT basis, ',') FROM kpi_values
+        WHERE kpi_id IN ('2.2', '2.3', '6.2', '11.2') AND status <> 'no_data' GROUP BY kpi_id"""))
+    assert computed == {"2.2": "committed", "2.3": "committed", "6.2": "committed", "11.2": "committed"}
+    [(missing,)] = _query(home, "SELECT missing_inputs FROM kpi_coverage WHERE kpi_id = '1.1' LIMIT 1")
+    assert missing == "contracts"
     assert "channel" in reasons["8.1"]
     # what the lines do support is computed: price variance (2.4) has values for West Virginia
     assert _query(home, "SELECT count(*) > 0 FROM kpi_values WHERE kpi_id = '2.4' AND state_code = 'WV' "

@@ -1,7 +1,7 @@
 {#- Published as kpi.kpi_coverage: per state, fiscal year and catalogued KPI, whether kpi_values has a value for
     the state-year, on which basis, and for a KPI without one, why: the inputs (seed kpi_inputs) the state does
-    not deliver (int_input_availability), as "a or b; c" (each part separated by "; " is needed, "or" joins
-    inputs that serve alike). A KPI whose inputs are all delivered and still has no value had no rows in that
+    not deliver (int_kpi_inputs_missing), as "a or b; c" (each part separated by "; " is needed, "or" joins
+    inputs that serve alike); kpi_values has no value for such a KPI. A KPI whose inputs are all delivered and still has no value had no rows in that
     year (e.g. no award dated in it). What `procure coverage` prints. -#}
 with
 
@@ -11,14 +11,6 @@ kpi_values as (
 
 catalogue as (
     select * from {{ ref('kpi_catalogue') }}
-),
-
-kpi_inputs as (
-    select * from {{ ref('kpi_inputs') }}
-),
-
-availability as (
-    select * from {{ ref('int_input_availability') }}
 ),
 
 state_year_cells as (
@@ -51,41 +43,8 @@ grain_rows as (
         fiscal_year
 ),
 
-states as (
-    select distinct state_code
-    from state_year_cells
-),
-
-requirements as (
-    -- is each requirement of each KPI met in each state? (an input with a NULL state serves every state)
-    select
-        kpi_inputs.kpi_id,
-        states.state_code,
-        kpi_inputs.requirement,
-        max(case when availability.input is not null then 1 else 0 end) as is_met,
-        {{ sorted_distinct_listagg('kpi_inputs.input', "' or '") }} as inputs_text
-    from kpi_inputs
-    cross join states
-    left join availability
-        on
-            kpi_inputs.input = availability.input
-            and (states.state_code = availability.state_code or availability.state_code is null)
-    group by
-        kpi_inputs.kpi_id,
-        states.state_code,
-        kpi_inputs.requirement
-),
-
 missing as (
-    select
-        kpi_id,
-        state_code,
-        {{ sorted_distinct_listagg('inputs_text', "'; '") }} as missing_inputs
-    from requirements
-    where is_met = 0
-    group by
-        kpi_id,
-        state_code
+    select * from {{ ref('int_kpi_inputs_missing') }}
 ),
 
 final as (
@@ -100,10 +59,10 @@ final as (
         state_year_cells.basis,
         coalesce(grain_rows.rows_with_value, 0) as rows_with_value,
         state_year_cells.excluded_rows,
-        case when state_year_cells.value is null then missing.missing_inputs end as missing_inputs,
+        missing.missing_inputs,
         case
-            when state_year_cells.value is not null then 'computed'
             when missing.missing_inputs is not null then 'inputs missing'
+            when state_year_cells.value is not null then 'computed'
             else 'no rows in the period'
         end as coverage,
         case when state_year_cells.value is null then catalogue.no_data_reason end as no_data_reason

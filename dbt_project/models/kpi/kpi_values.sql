@@ -21,6 +21,10 @@ spend_basis as (
     select * from {{ ref('int_spend_basis') }}
 ),
 
+inputs_missing as (
+    select * from {{ ref('int_kpi_inputs_missing') }}
+),
+
 base as (
     select * from {{ ref('kpi_values_base') }}
 ),

@@ -16,6 +16,10 @@ spend_basis as (
     select * from {{ ref('int_spend_basis') }}
 ),
 
+inputs_missing as (
+    select * from {{ ref('int_kpi_inputs_missing') }}
+),
+
 kpi_rows as (
     select * from {{ ref('kpi_values_union') }}
 ),
