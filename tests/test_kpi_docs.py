@@ -33,6 +33,19 @@ def test_committed_kpi_docs_are_current():
     assert not kpi_docs.stale()
 
 
+def test_committed_attribute_pages_are_current_and_cover_every_kpi_once():
+    pages = kpi_docs.render_attribute_pages()
+    for path, content in pages.items():
+        assert path.exists() and path.read_text(encoding="utf-8") == content, (
+            f"{path} is stale: run `procure docs` and commit the result")
+    sections = [m for text in pages.values() for m in re.findall(r"^## (\d+\.\d+) ", text, re.MULTILINE)]
+    assert sorted(sections) == sorted(_catalogue_ids())
+    # each KPI's page says its basis, why it may be no_data and how its target is set
+    for text in pages.values():
+        for section in text.split("\n## ")[1:]:
+            assert "**Basis.**" in section and "**Why it may say no_data.**" in section and "**Target.**" in section
+
+
 def test_every_catalogue_kpi_appears():
     text = kpi_docs.render_kpi_docs()
     ids = _catalogue_ids()

@@ -131,12 +131,12 @@ def render_dbt_sources() -> str:
 
 def generated_files() -> dict[Path, str]:
     from ingestion.common.contracts import raw_contract_files
-    from warehouse.kpi_docs import KPI_DOCS, render_kpi_docs
+    from warehouse.kpi_docs import kpi_doc_files
 
     return {
         DATA_DICTIONARY: render_data_dictionary(),
         DBT_SOURCES: render_dbt_sources(),
-        KPI_DOCS: render_kpi_docs(),
+        **kpi_doc_files(),
         **raw_contract_files(),
     }
 

@@ -121,19 +121,9 @@ final as (
         classified.amount,
         classified.currency,
         classified.is_addressable,
-        case
-            when classified.contract_id is not null then true
-            when classified.recorded_contract_id is null then false
-        end as is_on_contract,
-        case
-            when classified.contract_id is not null
-                then coalesce(
-                        classified.payment_date >= classified.contract_start_date
-                        and classified.payment_date <= classified.contract_effective_end_date,
-                        false
-                    )
-            when classified.recorded_contract_id is null then false
-        end as is_within_contract_term,
+        {{ contract_status_columns(
+            'classified.contract_id', 'classified.recorded_contract_id', 'classified.payment_date',
+            'classified.contract_start_date', 'classified.contract_effective_end_date') }},
         covered_payments.payment_id is not null as is_in_covered_category,
         classified.payment_method,
         classified.discount_taken,

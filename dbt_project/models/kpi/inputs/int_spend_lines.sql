@@ -169,19 +169,9 @@ classified as (
         unpaid_lines.commodity_code,
         unpaid_lines.category_code,
         contracts.contract_id,
-        case
-            when contracts.contract_id is not null then true
-            when unpaid_lines.recorded_contract_id is null then false
-        end as is_on_contract,
-        case
-            when contracts.contract_id is not null
-                then coalesce(
-                        unpaid_lines.spend_date >= contracts.start_date
-                        and unpaid_lines.spend_date <= contracts.effective_end_date,
-                        false
-                    )
-            when unpaid_lines.recorded_contract_id is null then false
-        end as is_within_contract_term,
+        {{ contract_status_columns(
+            'contracts.contract_id', 'unpaid_lines.recorded_contract_id', 'unpaid_lines.spend_date',
+            'contracts.start_date', 'contracts.effective_end_date') }},
         coalesce(commodity_codes.is_addressable, true) as is_addressable,
         unpaid_lines.spend_date,
         unpaid_lines.fiscal_year,
