@@ -115,7 +115,7 @@ def build_snapshot(path: Path) -> Path:
         con.execute("""CREATE TABLE kpi_values (kpi_id VARCHAR, attribute_id INTEGER, state_code VARCHAR,
             agency_id VARCHAR, category_code VARCHAR, supplier_id VARCHAR, fiscal_year INTEGER, fiscal_month INTEGER,
             numerator DECIMAL(38, 8), denominator DECIMAL(38, 8), value DOUBLE, excluded_rows BIGINT, target DOUBLE,
-            status VARCHAR)""")
+            status VARCHAR, basis VARCHAR)""")
         con.executemany(
             "INSERT INTO kpi_values (kpi_id, attribute_id, state_code, agency_id, category_code, supplier_id,"
             f" fiscal_year, fiscal_month, numerator, denominator, value, target, status) VALUES ({', '.join('?' * 13)})",

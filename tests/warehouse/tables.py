@@ -23,7 +23,7 @@ KPI_VALUES_DDL = """
 CREATE TABLE kpi.kpi_values (
     kpi_id VARCHAR, attribute_id INTEGER, state_code VARCHAR, agency_id VARCHAR, category_code VARCHAR,
     supplier_id VARCHAR, fiscal_year INTEGER, fiscal_month INTEGER, numerator DECIMAL(38, 8),
-    denominator DECIMAL(38, 8), value DOUBLE, excluded_rows BIGINT, target DOUBLE, status VARCHAR
+    denominator DECIMAL(38, 8), value DOUBLE, excluded_rows BIGINT, target DOUBLE, status VARCHAR, basis VARCHAR
 )"""
 
 KPI_DEFINITIONS_DDL = """
